@@ -47,7 +47,8 @@ type Frame struct {
 func ParseFrame(data []byte) (Frame, *Error) {
 	f := Frame{ID: UnknownMessageID}
 	var elems []json.RawMessage
-	if err := json.Unmarshal(data, &elems); err != nil {
+	// null unmarshals without error, into a nil slice; [] into an empty one.
+	if err := json.Unmarshal(data, &elems); err != nil || elems == nil {
 		if !json.Valid(data) {
 			return f, Errorf(FormationViolation, "message is not valid JSON")
 		}
@@ -158,10 +159,12 @@ func AppendCallError(dst []byte, id string, e *Error) []byte {
 	}
 	desc := e.Description
 	if len(desc) > maxErrorDescription {
-		desc = desc[:maxErrorDescription]
-		for !utf8.ValidString(desc) {
-			desc = desc[:len(desc)-1]
+		// Cut at a rune boundary; invalid UTF-8 before it is json.Marshal's to replace.
+		cut := maxErrorDescription
+		for cut > 0 && !utf8.RuneStart(desc[cut]) {
+			cut--
 		}
+		desc = desc[:cut]
 	}
 	details := []byte("{}")
 	if len(e.Details) > 0 {
