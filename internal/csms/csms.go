@@ -276,7 +276,7 @@ func (s *Server) dispatch(ctx context.Context, sc *stationConn, call rpc.Call, s
 	if !known {
 		return nil, ocpp.Errorf(ocpp.NotImplemented, "unknown action %q", call.Action)
 	}
-	if action.Initiator != ocpp.ChargePoint {
+	if !action.SentBy(ocpp.ChargePoint) {
 		return nil, ocpp.Errorf(ocpp.NotSupported, "%s is sent by a central system, not by a charge point", call.Action)
 	}
 	mode := ocpp.Strict
