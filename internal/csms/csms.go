@@ -100,31 +100,34 @@ func IsStationPath(path string) bool {
 	return len(path) >= len(PathPrefix) && strings.EqualFold(path[:len(PathPrefix)], PathPrefix)
 }
 
-// parsePath splits /api/Ocpp16/<accountKey>/<chargePointId>[/] into its two ids.
+// parsePath splits /api/Ocpp16/<accountKey>/<chargePointId>[/] into its two ids. Empty
+// segments are ignored: chargers that append "/"+id to a URL ending in "/" ask for
+// <accountKey>//<chargePointId>.
 func parsePath(escapedPath string) (accountKey, chargePointID string, err error) {
 	if !IsStationPath(escapedPath) {
 		return "", "", errors.New("not a station URL")
 	}
-	rest := strings.TrimSuffix(escapedPath[len(PathPrefix):], "/")
-	key, id, ok := strings.Cut(rest, "/")
-	if !ok || key == "" || id == "" {
+	var segments []string
+	for seg := range strings.SplitSeq(escapedPath[len(PathPrefix):], "/") {
+		if seg != "" {
+			segments = append(segments, seg)
+		}
+	}
+	if len(segments) != 2 {
 		return "", "", errors.New("the URL must end in /<accountKey>/<chargePointId>")
 	}
-	if strings.Contains(id, "/") {
-		return "", "", errors.New("the charge point id must not contain '/'")
-	}
-	if accountKey, err = url.PathUnescape(key); err != nil {
+	if accountKey, err = url.PathUnescape(segments[0]); err != nil {
 		return "", "", fmt.Errorf("account key: %w", err)
 	}
-	if chargePointID, err = url.PathUnescape(id); err != nil {
+	if chargePointID, err = url.PathUnescape(segments[1]); err != nil {
 		return "", "", fmt.Errorf("charge point id: %w", err)
 	}
 	if len(chargePointID) > MaxChargePointIDLength {
 		return "", "", fmt.Errorf("the charge point id must have at most %d characters", MaxChargePointIDLength)
 	}
 	for _, r := range chargePointID {
-		if r < 0x20 || r == 0x7f {
-			return "", "", errors.New("the charge point id must not contain control characters")
+		if r < 0x20 || r == 0x7f || r == '/' {
+			return "", "", errors.New("the charge point id must not contain '/' or control characters")
 		}
 	}
 	return accountKey, chargePointID, nil
@@ -154,7 +157,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// OCPP-J 1.6 section 3.1.2: without an agreed subprotocol the handshake completes
 	// without one and the connection is closed at once.
-	if ws.Subprotocol() != rpc.Subprotocol {
+	if !strings.EqualFold(ws.Subprotocol(), rpc.Subprotocol) {
 		s.log.Info("station offered no ocpp1.6 subprotocol", "station", cpID, "offered", r.Header.Values("Sec-WebSocket-Protocol"))
 		ws.Close(websocket.StatusProtocolError, "subprotocol ocpp1.6 required")
 		return
@@ -166,7 +169,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type stationConn struct {
 	key  stationKey
 	conn *rpc.Conn
-	sess *station.Session // set before Serve starts, then only touched by its read loop
+	// sess is set under Server.mu once the station is registered; from then on only its
+	// read loop changes the station record in it.
+	sess *station.Session
 	// replaced is set, under Server.mu, when a newer connection of the same station took over.
 	replaced bool
 	// finished is closed once the connection is cleaned up and its disconnection recorded.
@@ -190,7 +195,9 @@ func (s *Server) serve(acct account.Account, cpID string, conn *rpc.Conn, remote
 		s.unregister(sc, false)
 		return
 	}
+	s.mu.Lock()
 	sc.sess, sc.lastTouch = sess, s.opts.Now()
+	s.mu.Unlock()
 	s.log.Info("station connected", "account", acct.ID, "station", cpID, "remote", remote)
 	err = conn.Serve(s.ctx, func(ctx context.Context, call rpc.Call) (json.RawMessage, error) {
 		return s.handle(ctx, sc, call)
@@ -215,11 +222,15 @@ func (s *Server) register(sc *stationConn) bool {
 	s.handlers.Add(1)
 	s.mu.Unlock()
 	if old != nil {
-		old.conn.Close(websocket.StatusPolicyViolation, "replaced by a new connection of the same station")
+		// The close handshake waits for the old peer, which may be dead: the new connection
+		// waits for it no longer than ReplaceWait.
+		go old.conn.Close(websocket.StatusPolicyViolation, "replaced by a new connection of the same station")
 		select {
 		case <-old.finished:
 		case <-time.After(s.opts.ReplaceWait):
-			s.log.Warn("replaced connection did not finish in time", "station", sc.key.chargePointID)
+			old.conn.CloseNow()
+			s.log.Warn("replaced connection did not close in time", "station", sc.key.chargePointID)
+			<-old.finished
 		}
 	}
 	return true
@@ -228,12 +239,12 @@ func (s *Server) register(sc *stationConn) bool {
 func (s *Server) unregister(sc *stationConn, recordDisconnect bool) {
 	defer close(sc.finished)
 	s.mu.Lock()
-	replaced := sc.replaced
+	replaced, closing := sc.replaced, s.closing
 	s.mu.Unlock()
 	if recordDisconnect && !replaced {
 		// Recorded before leaving the map, so that a new connection waits for it.
 		note := "connection closed"
-		if s.ctx.Err() != nil {
+		if closing {
 			note = "server shut down"
 		}
 		if err := s.svc.Disconnect(context.WithoutCancel(s.ctx), sc.sess, note); err != nil {
@@ -279,11 +290,16 @@ func (s *Server) dispatch(ctx context.Context, sc *stationConn, call rpc.Call, s
 	if !action.SentBy(ocpp.ChargePoint) {
 		return nil, ocpp.Errorf(ocpp.NotSupported, "%s is sent by a central system, not by a charge point", call.Action)
 	}
-	mode := ocpp.Strict
-	if sc.sess.Station.Validation == account.Lenient {
-		mode = ocpp.Lenient
+	req, warnings, err := ocpp.DecodeRequest(call.Action, call.Payload, decodeMode(sc.sess))
+	if err != nil && decodeMode(sc.sess) == ocpp.Strict {
+		// Before refusing, make sure the operator has not made the station lenient since.
+		if rerr := s.svc.Refresh(ctx, sc.sess); rerr != nil {
+			return nil, rerr
+		}
+		if decodeMode(sc.sess) == ocpp.Lenient {
+			req, warnings, err = ocpp.DecodeRequest(call.Action, call.Payload, ocpp.Lenient)
+		}
 	}
-	req, warnings, err := ocpp.DecodeRequest(call.Action, call.Payload, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -294,6 +310,13 @@ func (s *Server) dispatch(ctx context.Context, sc *stationConn, call rpc.Call, s
 		}
 	}
 	return s.svc.Handle(ctx, sc.sess, req, src)
+}
+
+func decodeMode(sess *station.Session) ocpp.Mode {
+	if sess.Station.Validation == account.Lenient {
+		return ocpp.Lenient
+	}
+	return ocpp.Strict
 }
 
 // recordRejected keeps a rejected message in the station's log, at most one a second so
@@ -324,8 +347,9 @@ func (s *Server) Connected(accountID int64, chargePointID string) bool {
 func (s *Server) Call(ctx context.Context, accountID int64, chargePointID string, req any) (any, error) {
 	s.mu.Lock()
 	sc := s.conns[stationKey{accountID, chargePointID}]
+	ready := sc != nil && sc.sess != nil
 	s.mu.Unlock()
-	if sc == nil || sc.sess == nil {
+	if !ready {
 		return nil, ErrNotConnected
 	}
 	action, ok := ocpp.ActionOf(req)
@@ -357,8 +381,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		conns = append(conns, sc)
 	}
 	s.mu.Unlock()
+	// Each close handshake may wait for a dead peer; they run side by side, and whatever is
+	// still open when ctx ends is cut.
 	for _, sc := range conns {
-		sc.conn.Close(websocket.StatusGoingAway, "server shutting down")
+		go sc.conn.Close(websocket.StatusGoingAway, "server shutting down")
 	}
 	done := make(chan struct{})
 	go func() { s.handlers.Wait(); close(done) }()
@@ -367,7 +393,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancel()
 		return nil
 	case <-ctx.Done():
+		for _, sc := range conns {
+			sc.conn.CloseNow()
+		}
 		s.cancel()
+		<-done
 		return fmt.Errorf("csms shutdown: %w", ctx.Err())
 	}
 }

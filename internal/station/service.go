@@ -66,6 +66,18 @@ func (s *Service) Disconnect(ctx context.Context, sess *Session, note string) er
 	return nil
 }
 
+// Refresh reloads the station's record, which an operator may have changed (approval,
+// validation) while it was connected.
+func (s *Service) Refresh(ctx context.Context, sess *Session) error {
+	st, err := s.store.StationByChargePointID(ctx, sess.Account.ID, sess.Station.ChargePointID)
+	if err != nil {
+		return fmt.Errorf("refresh %s: %w", sess.Station.ChargePointID, err)
+	}
+	st.Connected, st.ConnectionChangedAt = sess.Station.Connected, sess.Station.ConnectionChangedAt
+	sess.Station = st
+	return nil
+}
+
 // Touch records that the station was heard from.
 func (s *Service) Touch(ctx context.Context, sess *Session, at time.Time) error {
 	return s.store.TouchStation(ctx, sess.Station.ID, at)
@@ -146,11 +158,10 @@ func (s *Service) event(ctx context.Context, sess *Session, src Source, note str
 
 func (s *Service) bootNotification(ctx context.Context, sess *Session, r *ocpp.BootNotificationRequest, src Source) (any, error) {
 	// The operator may have approved or rejected the station since it connected.
-	st, err := s.store.StationByChargePointID(ctx, sess.Account.ID, sess.Station.ChargePointID)
-	if err != nil {
+	if err := s.Refresh(ctx, sess); err != nil {
 		return nil, fmt.Errorf("boot notification: %w", err)
 	}
-	sess.Station = st
+	st := sess.Station
 	boot := BootInfo{
 		Vendor: r.ChargePointVendor, Model: r.ChargePointModel,
 		ChargePointSerial: r.ChargePointSerialNumber, ChargeBoxSerial: r.ChargeBoxSerialNumber,
