@@ -97,9 +97,10 @@ type Store interface {
 	// station never started here creates one flagged FlagUnknownStart. The energy is settled
 	// with SettleEnergy.
 	StopTransaction(ctx context.Context, stop StopTx) (Transaction, error)
-	// CloseOpenTransactions closes the station's transactions that are open and started
-	// before the given time, with reason and FlagClosedOnBoot, settling their energy on the
-	// last energy register reading they had.
+	// CloseOpenTransactions closes the station's transactions that are open and whose
+	// start was received before the given time (received, not the station's timestamp: a
+	// charger's clock may run ahead), with reason and FlagClosedOnBoot, settling their energy
+	// on the last energy register reading they had.
 	CloseOpenTransactions(ctx context.Context, stationID int64, before time.Time, reason string, src Source) ([]Transaction, error)
 	// AddMeterValues stores sampled values.
 	AddMeterValues(ctx context.Context, values []MeterValue) error
