@@ -16,11 +16,27 @@ const PendingRetryInterval = time.Minute
 
 // Service answers the messages a station sends and keeps what they say.
 type Service struct {
-	store Store
-	auth  Authorizer
-	now   func() time.Time
-	log   *slog.Logger
+	store    Store
+	auth     Authorizer
+	now      func() time.Time
+	log      *slog.Logger
+	observer Observer
 }
+
+// Observer is told of messages that concern work other parts of the central system follow:
+// reservations, firmware updates, diagnostics uploads. The Service calls it after it has
+// stored the message and before it answers, so that nothing acknowledged is lost; an error
+// makes the station send the message again, so a call may repeat.
+type Observer interface {
+	// TransactionStarted: tx was started (or its start retried); parentIdTag is the parent
+	// of its idTag as the authorization found it.
+	TransactionStarted(ctx context.Context, sess *Session, tx Transaction, parentIdTag string) error
+	FirmwareStatus(ctx context.Context, sess *Session, status string, at time.Time) error
+	DiagnosticsStatus(ctx context.Context, sess *Session, status string, at time.Time) error
+}
+
+// SetObserver sets the observer, nil for none. It must be called before the Service is used.
+func (s *Service) SetObserver(o Observer) { s.observer = o }
 
 // NewService returns a Service. now is the clock (time.Now outside tests).
 func NewService(store Store, auth Authorizer, now func() time.Time, log *slog.Logger) *Service {
@@ -133,9 +149,17 @@ func (s *Service) Handle(ctx context.Context, sess *Session, req any, src Source
 		// Kept for the operator, but no vendor extension is implemented here.
 		return &ocpp.DataTransferResponse{Status: ocpp.DataTransferStatusUnknownVendorId}, nil
 	case *ocpp.DiagnosticsStatusNotificationRequest:
-		return &ocpp.DiagnosticsStatusNotificationResponse{}, s.event(ctx, sess, src, string(r.Status))
+		err := s.event(ctx, sess, src, string(r.Status))
+		if err == nil && s.observer != nil {
+			err = s.observer.DiagnosticsStatus(ctx, sess, string(r.Status), src.ReceivedAt)
+		}
+		return &ocpp.DiagnosticsStatusNotificationResponse{}, err
 	case *ocpp.FirmwareStatusNotificationRequest:
-		return &ocpp.FirmwareStatusNotificationResponse{}, s.event(ctx, sess, src, string(r.Status))
+		err := s.event(ctx, sess, src, string(r.Status))
+		if err == nil && s.observer != nil {
+			err = s.observer.FirmwareStatus(ctx, sess, string(r.Status), src.ReceivedAt)
+		}
+		return &ocpp.FirmwareStatusNotificationResponse{}, err
 	case *ocpp.SecurityEventNotificationRequest:
 		return &ocpp.SecurityEventNotificationResponse{}, s.event(ctx, sess, src, r.Type)
 	case *ocpp.SignedFirmwareStatusNotificationRequest:
@@ -234,6 +258,11 @@ func (s *Service) startTransaction(ctx context.Context, sess *Session, r *ocpp.S
 	}
 	if retried {
 		s.log.Info("start transaction retried", "station", sess.Station.ChargePointID, "transaction", tx.ID)
+	}
+	if s.observer != nil {
+		if err := s.observer.TransactionStarted(ctx, sess, tx, d.ParentIdTag); err != nil {
+			return nil, fmt.Errorf("start transaction: %w", err)
+		}
 	}
 	return &ocpp.StartTransactionResponse{TransactionID: int(tx.ID), IdTagInfo: idTagInfo(d)}, nil
 }
