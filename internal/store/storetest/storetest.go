@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"StopUnknownTransaction", testStopUnknown},
 		{"CloseOpenTransactions", testCloseOpen},
 		{"TransactionsOrderAndFilters", testTransactionsOrder},
+		{"Operations", testOperations},
 		{"AccountScoping", testAccountScoping},
 		{"MeterValues", testMeterValues},
 		{"ConcurrentWrites", testConcurrentWrites},
