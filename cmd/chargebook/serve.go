@@ -19,6 +19,7 @@ import (
 	"github.com/chargebook/chargebook/internal/account"
 	"github.com/chargebook/chargebook/internal/csms"
 	"github.com/chargebook/chargebook/internal/ocpp/rpc"
+	"github.com/chargebook/chargebook/internal/operation"
 	"github.com/chargebook/chargebook/internal/station"
 	"github.com/chargebook/chargebook/internal/store"
 )
@@ -91,6 +92,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		RPC:    rpc.Options{CallTimeout: *callTimeout, PingInterval: *pingInterval, MaxFrameBytes: *maxFrame, Logger: log},
 		Logger: log,
 	})
+	// Remote operations go out through the OCPP endpoint and follow what the stations report.
+	ops := operation.NewService(st, csms.Sender{Server: ocppServer}, time.Now, log)
+	svc.SetObserver(ops)
 	srv := &http.Server{
 		Handler:           routes(ocppServer),
 		ReadHeaderTimeout: 10 * time.Second,
