@@ -1,6 +1,6 @@
 // Package account is the operator side of chargebook: operator accounts and their settings,
-// the people who log in to them, and the account key that routes a station's OCPP URL to its
-// account. It is not about stations or drivers.
+// the people who log in to them, the account key that routes a station's OCPP URL to its
+// account, and the API tokens that act for the account. It is not about stations or drivers.
 package account
 
 import (

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"AccountScoping", testAccountScoping},
 		{"MeterValues", testMeterValues},
 		{"ConcurrentWrites", testConcurrentWrites},
+		{"Tokens", testTokens},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
