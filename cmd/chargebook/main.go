@@ -23,6 +23,7 @@ Usage:
   chargebook operator create [flags]    create an operator account; prints its key and OCPP URL
   chargebook account set [flags]        change an account's settings
   chargebook station list|set [flags]   list stations, approve or reject one, set its validation
+  chargebook token create|list|revoke   API tokens of an account (REST API under /api/v1)
   chargebook simulate [flags]           run simulated charge points against a server
   chargebook load [flags]               measure a server under load and print the figures
 
@@ -69,6 +70,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runStationList(ctx, r, stdout, stderr)
 		case "set":
 			return runStationSet(ctx, r, stdout, stderr)
+		}
+	case "token":
+		switch s, r := sub(); s {
+		case "create":
+			return runTokenCreate(ctx, r, stdout, stderr)
+		case "list":
+			return runTokenList(ctx, r, stdout, stderr)
+		case "revoke":
+			return runTokenRevoke(ctx, r, stdout, stderr)
 		}
 	case "simulate":
 		return runSimulate(ctx, rest, stdout, stderr)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chargebook/chargebook/internal/account"
+	"github.com/chargebook/chargebook/internal/api"
 	"github.com/chargebook/chargebook/internal/csms"
 	"github.com/chargebook/chargebook/internal/ocpp/rpc"
 	"github.com/chargebook/chargebook/internal/operation"
@@ -96,7 +97,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ops := operation.NewService(st, csms.Sender{Server: ocppServer}, time.Now, log)
 	svc.SetObserver(ops)
 	srv := &http.Server{
-		Handler:           routes(ocppServer),
+		Handler:           routes(ocppServer, api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Logger: log})),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -135,17 +136,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// routes sends station URLs, in any letter case, to the OCPP endpoint and everything else
-// to the rest of the product.
-func routes(ocppServer *csms.Server) http.Handler {
+// routes sends station URLs, in any letter case, to the OCPP endpoint, /api/v1/ to the
+// REST API, and everything else to the rest of the product.
+func routes(ocppServer *csms.Server, restAPI http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle(api.Prefix, restAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "chargebook central system is running.\nStations connect to /api/Ocpp16/<accountKey>/<chargePointId>.\n")
+		io.WriteString(w, "chargebook central system is running.\nStations connect to /api/Ocpp16/<accountKey>/<chargePointId>.\nREST API: /api/v1/ (see /api/v1/openapi.json).\n")
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if csms.IsStationPath(r.URL.Path) {
