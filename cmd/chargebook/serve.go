@@ -97,7 +97,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ops := operation.NewService(st, csms.Sender{Server: ocppServer}, time.Now, log)
 	svc.SetObserver(ops)
 	srv := &http.Server{
-		Handler:           routes(ocppServer, api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Logger: log})),
+		Handler:           routes(ocppServer, api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Logger: log})),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

@@ -38,7 +38,8 @@
 // into openapi.json too, or the OpenAPI tests fail.
 //
 // This package decides nothing about charging: it reads and changes the records of package
-// station through station.Store, and knows nothing of websockets or SQL.
+// station through station.Store, has package operation send remote operations, and knows
+// nothing of websockets or SQL.
 package api
 
 import (
@@ -84,6 +85,9 @@ type Deps struct {
 	// station resolution, query check and error bodies. Their paths must not clash with
 	// the API's (New panics, as http.ServeMux does).
 	Extra []Route
+	// Operations sends remote operations to stations and reads their records (see
+	// operations.go); without it those routes answer 503.
+	Operations Operations
 }
 
 // HandlerFunc handles a request that passed the checks of its Route. It writes a successful
@@ -141,6 +145,7 @@ func (a *API) routes() []Route {
 		a.stationRoutes(),
 		a.transactionRoutes(),
 		a.idTagRoutes(),
+		a.operationRoutes(),
 	)
 }
 
@@ -155,6 +160,7 @@ const maxBodyBytes = 1 << 20
 // requestInfo is what the checks before a handler found, kept in the request's context.
 type requestInfo struct {
 	account account.Account
+	token   account.Token
 	station station.Station
 }
 
@@ -170,6 +176,10 @@ func info(r *http.Request) *requestInfo {
 
 // Account returns the account of the request's token; the zero Account on a public route.
 func Account(r *http.Request) account.Account { return info(r).account }
+
+// Token returns the API token the request was authenticated with; the zero Token on a
+// public route.
+func Token(r *http.Request) account.Token { return info(r).token }
 
 // Station returns the station a route's {chargePointId} names, already resolved in the
 // request's account; the zero Station on a route without that wildcard.
@@ -266,6 +276,7 @@ func (a *API) authenticate(r *http.Request) (account.Account, error) {
 	if err != nil {
 		return account.Account{}, err
 	}
+	info(r).token = tok
 	// Throttled by the time read with the token: a write at most once a minute per token,
 	// with no state kept here (a burst of parallel requests may write a few times).
 	if now := a.deps.Now(); now.Sub(tok.LastUsedAt) >= account.TokenTouchInterval {

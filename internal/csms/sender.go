@@ -42,7 +42,8 @@ func (s Sender) Send(ctx context.Context, accountID int64, chargePointID string,
 	case errors.Is(err, rpc.ErrTimeout):
 		return nil, fmt.Errorf("%w: %w", operation.ErrTimeout, err)
 	case errors.Is(err, rpc.ErrBadReply), errors.As(err, &ocppErr):
-		return nil, fmt.Errorf("%w: %w", operation.ErrInvalidResponse, err)
+		// Not wrapped: an *ocpp.Error out of Execute means the request was invalid.
+		return nil, fmt.Errorf("%w: %v", operation.ErrInvalidResponse, err)
 	}
 	return nil, fmt.Errorf("send to %s: %w", chargePointID, err)
 }

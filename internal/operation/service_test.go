@@ -707,3 +707,16 @@ func TestExecuteConnectionLost(t *testing.T) {
 		t.Errorf("description %q", op.ErrorDescription)
 	}
 }
+
+// TestInvalidResponseIsNoInvalidRequest: an answer that does not validate must not be taken
+// for a request that does not (both are described by package ocpp).
+func TestInvalidResponseIsNoInvalidRequest(t *testing.T) {
+	e := newEnv(t, waitTimeout)
+	cp := e.connect(e.acct, "CP1")
+	cp.answers(map[string]string{"Reset": `{"status":5}`})
+	_, err := e.exec("CP1", "Reset", `{"type":"Soft"}`)
+	var oe *ocpp.Error
+	if !errors.Is(err, operation.ErrInvalidResponse) || errors.As(err, &oe) {
+		t.Errorf("error %v (%T in its chain: %v)", err, oe, oe != nil)
+	}
+}
