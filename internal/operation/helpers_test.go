@@ -225,8 +225,6 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 	return reflect.DeepEqual(va, vb)
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // dateTime formats t as an OCPP dateTime.
 func dateTime(t time.Time) string {
 	b, _ := json.Marshal(ocpp.DateTime{Time: t})
