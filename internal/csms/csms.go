@@ -162,7 +162,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ws.Close(websocket.StatusProtocolError, "subprotocol ocpp1.6 required")
 		return
 	}
-	s.serve(acct, cpID, rpc.NewConn(ws, s.opts.RPC), r.RemoteAddr)
+	// The connection is served from a fresh goroutine and this handler returns: the HTTP
+	// server's goroutine has grown its stack during the handshake, and as the read loop of
+	// an idle station it would keep that stack for as long as the station stays connected.
+	go s.serve(acct, cpID, rpc.NewConn(ws, s.opts.RPC), r.RemoteAddr)
 }
 
 // stationConn is one station's connection.

@@ -61,6 +61,7 @@ type Store struct {
 	read   *sql.DB // reads go straight to this pool
 	write  *sql.DB // one connection, used by the writer goroutine and migrations only
 	w      *writer
+	ckpt   *checkpointer // SQLite only
 	logger *slog.Logger
 	// now stamps records when the message they come from has no receive time.
 	now func() time.Time
@@ -103,6 +104,7 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*Store, 
 	// The WAL is reused after each checkpoint but never shrinks on its own; a burst while
 	// readers held back checkpoints would leave it large for good.
 	wq.Add("_pragma", "journal_size_limit(67108864)")
+	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", sqliteAutoCheckpointPages))
 	// The writer is the only writer; IMMEDIATE takes the write lock at BEGIN, so a second
 	// process holding the file makes BEGIN wait under busy_timeout instead of failing a
 	// read-then-write transaction half way.
@@ -132,7 +134,16 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*Store, 
 	}
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
-	return newStore(read, write, dialectSQLite, logger), nil
+	ckpt, err := sql.Open("sqlite", path+"?"+common().Encode())
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	limitToOneConn(ckpt)
+	s := newStore(read, write, dialectSQLite, logger)
+	s.ckpt = startCheckpointer(ckpt, logger)
+	return s, nil
 }
 
 // OpenPostgres connects to the PostgreSQL database dsn names (a URL or key=value string as
@@ -190,8 +201,12 @@ func newStore(read, write *sql.DB, d dialect, logger *slog.Logger) *Store {
 // Close commits the writes already queued, stops the writer and closes the database. Writes
 // after Close fail with ErrClosed.
 func (s *Store) Close() error {
+	var ckptErr error
+	if s.ckpt != nil {
+		ckptErr = s.ckpt.close()
+	}
 	s.w.close()
-	return errors.Join(s.read.Close(), s.write.Close())
+	return errors.Join(ckptErr, s.read.Close(), s.write.Close())
 }
 
 // ms is a time as its column stores it: Unix milliseconds, 0 for the zero time.
