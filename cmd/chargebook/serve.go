@@ -180,11 +180,12 @@ func firstStart(ctx context.Context, st *store.Store, sf storeFlags, email, base
 	msg := fmt.Sprintf(`
 chargebook: first start, created an operator account.
   e-mail:     %s
-  password:   %s
-  log in at:  %s/
+  password:   %s (for the portal at %s/, which comes in a later release)
   station URL to paste into your chargers (the charger appends its id):
               %s
-`, op.Email, password, base, ocppURL(base, a.Key))
+  REST API at %s/api/v1 — get a token with:
+              chargebook token create --email %s
+`, op.Email, password, base, ocppURL(base, a.Key), base, op.Email)
 	if sf.databaseURL == "" {
 		path := filepath.Join(sf.data, "first-login.txt")
 		if err := os.WriteFile(path, []byte(strings.TrimLeft(msg, "\n")), 0o600); err != nil {
