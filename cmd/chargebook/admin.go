@@ -65,16 +65,42 @@ func runOperatorCreate(ctx context.Context, args []string, stdout, stderr io.Wri
 	})
 }
 
-// accountOf opens the store and finds the account of an operator's e-mail address.
-func accountOf(ctx context.Context, sf storeFlags, email string, stderr io.Writer) (*store.Store, account.Account, error) {
-	if email == "" {
+// accountCommand is the shape of the admin commands that act on one account: the store
+// flags, --email of an operator of the account, and the command's own flags.
+type accountCommand struct {
+	flags  *flag.FlagSet
+	sf     storeFlags
+	email  *string
+	stderr io.Writer
+}
+
+func newAccountCommand(name, emailHelp string, stderr io.Writer) *accountCommand {
+	c := &accountCommand{flags: flag.NewFlagSet(name, flag.ContinueOnError), stderr: stderr}
+	c.flags.SetOutput(stderr)
+	c.sf.register(c.flags)
+	c.email = c.flags.String("email", "", emailHelp)
+	return c
+}
+
+// open parses the arguments, runs check (the command's own checks of its flags; may be
+// nil), opens the store and finds the account of the operator's e-mail address.
+func (c *accountCommand) open(ctx context.Context, args []string, check func() error) (*store.Store, account.Account, error) {
+	if err := c.flags.Parse(args); err != nil {
+		return nil, account.Account{}, err
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return nil, account.Account{}, err
+		}
+	}
+	if *c.email == "" {
 		return nil, account.Account{}, errors.New("--email of an operator of the account is required")
 	}
-	st, err := sf.open(ctx, quietLogger(stderr))
+	st, err := c.sf.open(ctx, quietLogger(c.stderr))
 	if err != nil {
 		return nil, account.Account{}, err
 	}
-	op, err := st.OperatorByEmail(ctx, email)
+	op, err := st.OperatorByEmail(ctx, *c.email)
 	if err == nil {
 		var a account.Account
 		if a, err = st.AccountByID(ctx, op.AccountID); err == nil {
@@ -83,25 +109,19 @@ func accountOf(ctx context.Context, sf storeFlags, email string, stderr io.Write
 	}
 	st.Close()
 	if errors.Is(err, account.ErrNotFound) {
-		return nil, account.Account{}, fmt.Errorf("no operator %s", email)
+		return nil, account.Account{}, fmt.Errorf("no operator %s", *c.email)
 	}
 	return nil, account.Account{}, err
 }
 
 func runAccountSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("account set", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var sf storeFlags
-	sf.register(fs)
-	email := fs.String("email", "", "e-mail of an operator of the account")
+	cmd := newAccountCommand("account set", "e-mail of an operator of the account", stderr)
+	fs := cmd.flags
 	approve := fs.Bool("approve-new-stations", false, "new stations wait for approval (BootNotification Pending) instead of being accepted")
 	heartbeat := fs.Duration("heartbeat-interval", account.DefaultHeartbeatInterval, "heartbeat interval given to stations")
 	validation := fs.String("station-validation", string(account.Strict), "validation mode of newly registered stations: strict or lenient")
 	tz := fs.String("timezone", account.DefaultTimeZone, "the account's time zone (IANA name)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	st, a, err := accountOf(ctx, sf, *email, stderr)
+	st, a, err := cmd.open(ctx, args, nil)
 	if err != nil {
 		return err
 	}
@@ -169,15 +189,8 @@ func toStationJSON(s station.Station) stationJSON {
 }
 
 func runStationList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("station list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var sf storeFlags
-	sf.register(fs)
-	email := fs.String("email", "", "e-mail of an operator of the account")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	st, a, err := accountOf(ctx, sf, *email, stderr)
+	cmd := newAccountCommand("station list", "e-mail of an operator of the account", stderr)
+	st, a, err := cmd.open(ctx, args, nil)
 	if err != nil {
 		return err
 	}
@@ -194,18 +207,12 @@ func runStationList(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func runStationSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("station set", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var sf storeFlags
-	sf.register(fs)
-	email := fs.String("email", "", "e-mail of an operator of the account")
+	cmd := newAccountCommand("station set", "e-mail of an operator of the account", stderr)
+	fs := cmd.flags
 	id := fs.String("station", "", "the station's charge point id")
 	reg := fs.String("registration", "", "Accepted (approve), Pending or Rejected")
 	validation := fs.String("validation", "", "strict or lenient")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	st, a, err := accountOf(ctx, sf, *email, stderr)
+	st, a, err := cmd.open(ctx, args, nil)
 	if err != nil {
 		return err
 	}

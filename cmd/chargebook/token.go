@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -33,16 +32,10 @@ func toTokenJSON(t account.Token) tokenJSON {
 }
 
 func runTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var sf storeFlags
-	sf.register(fs)
-	email := fs.String("email", "", "e-mail of an operator of the account the token acts for")
+	cmd := newAccountCommand("token create", "e-mail of an operator of the account the token acts for", stderr)
+	fs := cmd.flags
 	name := fs.String("name", "", "what the token is for, shown by token list")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	st, a, err := accountOf(ctx, sf, *email, stderr)
+	st, a, err := cmd.open(ctx, args, nil)
 	if err != nil {
 		return err
 	}
@@ -56,15 +49,8 @@ func runTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var sf storeFlags
-	sf.register(fs)
-	email := fs.String("email", "", "e-mail of an operator of the account")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	st, a, err := accountOf(ctx, sf, *email, stderr)
+	cmd := newAccountCommand("token list", "e-mail of an operator of the account", stderr)
+	st, a, err := cmd.open(ctx, args, nil)
 	if err != nil {
 		return err
 	}
@@ -81,19 +67,15 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token revoke", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var sf storeFlags
-	sf.register(fs)
-	email := fs.String("email", "", "e-mail of an operator of the account")
+	cmd := newAccountCommand("token revoke", "e-mail of an operator of the account", stderr)
+	fs := cmd.flags
 	id := fs.Int64("id", 0, "the token's id, as token list shows it")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *id <= 0 {
-		return errors.New("token revoke: --id of a token is required")
-	}
-	st, a, err := accountOf(ctx, sf, *email, stderr)
+	st, a, err := cmd.open(ctx, args, func() error {
+		if *id <= 0 {
+			return errors.New("token revoke: --id of a token is required")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
