@@ -790,7 +790,9 @@ func TestBootClosesOpenTransaction(t *testing.T) {
 		txID, startAt.Add(30*time.Minute).Format(time.RFC3339))
 	c.mustCall("MeterValues", mvPayload)
 
-	// The station reboots without stopping its transaction.
+	// The station reboots without stopping its transaction: it comes back on a new connection.
+	c.conn.CloseNow()
+	c = dial(t, e.url("CP1"), nil)
 	bootPayload := `{"chargePointVendor":"V","chargePointModel":"M","firmwareVersion":"2"}`
 	before := time.Now()
 	resp, bootID := c.mustCall("BootNotification", bootPayload)
@@ -830,6 +832,21 @@ func TestBootClosesOpenTransaction(t *testing.T) {
 	})
 }
 
+// A BootNotification on a connection that has booted already was asked for (TriggerMessage):
+// the station did not reboot, and its transactions go on.
+func TestSecondBootOnSameConnectionKeepsTransactions(t *testing.T) {
+	e := newEnv(t)
+	c := dial(t, e.url("CP1"), nil)
+	c.mustCall("BootNotification", `{"chargePointVendor":"V","chargePointModel":"M"}`)
+	resp, _ := c.mustCall("StartTransaction", fmt.Sprintf(`{"connectorId":1,"idTag":"TAG1","meterStart":1000,"timestamp":%q}`,
+		time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)))
+	txID := int64(mustDecode[ocpp.StartTransactionResponse](t, resp).TransactionID)
+	c.mustCall("BootNotification", `{"chargePointVendor":"V","chargePointModel":"M"}`)
+	if tx := e.transaction(txID); tx.Stopped || len(tx.Flags) > 0 {
+		t.Errorf("a triggered boot closed the transaction: %+v", tx)
+	}
+}
+
 // A charger's clock is often off. A transaction that was open when the station booted has
 // been lost whatever timestamp the station gave its start.
 func TestBootClosesOpenTransactionOfStationWithFastClock(t *testing.T) {
@@ -840,6 +857,8 @@ func TestBootClosesOpenTransactionOfStationWithFastClock(t *testing.T) {
 	startAt := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
 	resp, _ := c.mustCall("StartTransaction", fmt.Sprintf(`{"connectorId":1,"idTag":"TAG1","meterStart":1000,"timestamp":%q}`, startAt.Format(time.RFC3339)))
 	txID := int64(mustDecode[ocpp.StartTransactionResponse](t, resp).TransactionID)
+	c.conn.CloseNow()
+	c = dial(t, e.url("CP1"), nil)
 	c.mustCall("BootNotification", `{"chargePointVendor":"V","chargePointModel":"M"}`)
 	if tx := e.transaction(txID); !tx.Stopped || !tx.HasFlag(station.FlagClosedOnBoot) {
 		t.Errorf("transaction started (by the station's clock) at %v is still open after the station rebooted: %+v", startAt, tx)

@@ -48,6 +48,10 @@ func NewService(store Store, auth Authorizer, now func() time.Time, log *slog.Lo
 type Session struct {
 	Account account.Account
 	Station Station
+	// booted is set by the first accepted BootNotification of the connection. A station
+	// that really reboots opens a new connection; a second boot on the same one was asked
+	// for (TriggerMessage) and says nothing about its transactions.
+	booted bool
 }
 
 // Connect registers the station on its first connection (waiting for approval if the
@@ -205,6 +209,10 @@ func (s *Service) bootNotification(ctx context.Context, sess *Session, r *ocpp.B
 		return resp, nil
 	}
 	resp.Interval = int(sess.Account.HeartbeatInterval / time.Second)
+	if sess.booted {
+		return resp, nil
+	}
+	sess.booted = true
 	// A station that boots has lost whatever transactions it had open; if it kept them, its
 	// queued StopTransaction will still arrive and replace this estimate.
 	closed, err := s.store.CloseOpenTransactions(ctx, st.ID, src.ReceivedAt, string(ocpp.ReasonReboot), src)
