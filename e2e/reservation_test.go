@@ -117,6 +117,12 @@ func TestTC_047_ReservationExpiry(t *testing.T) {
 		t.Errorf("connector 1 is %s, want Available", c.Status)
 	}
 
+	// A start naming 47 after its expiry, by the charger's clock, does not use it.
+	late := startRequest(1, "TAG-047", 0, now())
+	late.ReservationID = ptr(47)
+	sendAs[ocpp.StartTransactionResponse](cp, late)
+	wantReservation(t, sys, "CP-047", 47, "Expired", 0)
+
 	// The start that used 147 before its expiry arrives late: it still uses it.
 	req := startRequest(2, "TAG-147", 0, usedAt)
 	req.ReservationID = ptr(147)

@@ -173,8 +173,9 @@ type ChargingProfile struct {
 	ID            int64
 	StationID     int64
 	ChargePointID string
-	// ConnectorID is the connector it applies to; 0 the whole station, or, for the TxProfile
-	// of a RemoteStartTransaction that named no connector, the connector the station chose.
+	// ConnectorID is the connector it applies to; 0 the whole station. The TxProfile of a
+	// RemoteStartTransaction that named no connector is kept on 0 until the station starts
+	// the transaction, then on the connector the station chose (Service.TransactionStarted).
 	ConnectorID int
 	Profile     ocpp.ChargingProfile
 	OperationID int64

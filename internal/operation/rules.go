@@ -1,6 +1,7 @@
 package operation
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,30 @@ func ReservationMatches(r Reservation, connectorID int, idTag, parentIdTag strin
 		return true
 	}
 	return r.ParentIdTag != "" && strings.EqualFold(r.ParentIdTag, parentIdTag)
+}
+
+// AcceptedRemoteStart reports whether op is a RemoteStartTransaction for idTag that the
+// station accepted. IdTags compare without regard to case, as OCPP's IdToken does.
+func AcceptedRemoteStart(op Operation, idTag string) bool {
+	if op.Action != "RemoteStartTransaction" || op.Status != Answered {
+		return false
+	}
+	var (
+		req  ocpp.RemoteStartTransactionRequest
+		resp ocpp.RemoteStartTransactionResponse
+	)
+	if json.Unmarshal(op.Request, &req) != nil || json.Unmarshal(op.Response, &resp) != nil {
+		return false
+	}
+	return resp.Status == ocpp.RemoteStartStopStatusAccepted && strings.EqualFold(req.IdTag, idTag)
+}
+
+// AwaitsStart reports whether p, kept from a RemoteStartTransaction, still waits for the
+// start that tells its connector: a TxProfile on connector 0 (the request named none) bound
+// to no transaction.
+func AwaitsStart(p ChargingProfile) bool {
+	return p.ConnectorID == 0 && p.Profile.ChargingProfilePurpose == ocpp.ChargingProfilePurposeTypeTxProfile &&
+		p.Profile.TransactionID == nil
 }
 
 // Replaces reports whether the station, having accepted profile p, drops old: one with the

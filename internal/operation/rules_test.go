@@ -77,6 +77,53 @@ const (
 	cpMax     = ocpp.ChargingProfilePurposeTypeChargePointMaxProfile
 )
 
+func TestAcceptedRemoteStart(t *testing.T) {
+	op := func(action string, status Status, req, resp string) Operation {
+		return Operation{Action: action, Status: status, Request: []byte(req), Response: []byte(resp)}
+	}
+	tests := []struct {
+		name string
+		op   Operation
+		want bool
+	}{
+		{"accepted for the tag", op("RemoteStartTransaction", Answered, `{"idTag":"TAG"}`, `{"status":"Accepted"}`), true},
+		{"tags compare without case", op("RemoteStartTransaction", Answered, `{"idTag":"tag"}`, `{"status":"Accepted"}`), true},
+		{"for another tag", op("RemoteStartTransaction", Answered, `{"idTag":"OTHER"}`, `{"status":"Accepted"}`), false},
+		{"rejected", op("RemoteStartTransaction", Answered, `{"idTag":"TAG"}`, `{"status":"Rejected"}`), false},
+		{"not answered", op("RemoteStartTransaction", Failed, `{"idTag":"TAG"}`, ``), false},
+		{"another action", op("ReserveNow", Answered, `{"idTag":"TAG"}`, `{"status":"Accepted"}`), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := AcceptedRemoteStart(tt.op, "TAG"); got != tt.want {
+				t.Errorf("AcceptedRemoteStart = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAwaitsStart(t *testing.T) {
+	bound := profile(0, 7, 0, txProfile)
+	bound.Profile.TransactionID = ptr(5)
+	tests := []struct {
+		name string
+		p    ChargingProfile
+		want bool
+	}{
+		{"TxProfile on connector 0", profile(0, 7, 0, txProfile), true},
+		{"TxProfile on a connector", profile(2, 7, 0, txProfile), false},
+		{"TxProfile bound to a transaction", bound, false},
+		{"TxDefaultProfile on connector 0", profile(0, 7, 0, txDefault), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := AwaitsStart(tt.p); got != tt.want {
+				t.Errorf("AwaitsStart = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestReplaces(t *testing.T) {
 	tests := []struct {
 		name   string

@@ -231,14 +231,29 @@ func (s *Service) DiagnosticsRequests(ctx context.Context, accountID int64, char
 	return s.store.DiagnosticsRequests(ctx, accountID, st.ID)
 }
 
-// TransactionStarted implements station.Observer: a start with the reservationId of the
-// station's reservation, by its idTag or one of the same parent and on its connector, uses
-// the reservation. A start that does not match is logged and changes nothing: the station
-// has started the transaction anyway.
+// TransactionStarted implements station.Observer. A TxProfile the station accepted with its
+// latest RemoteStartTransaction for the idTag, kept on connector 0 because the request named
+// no connector, moves to the connector the station started on. A start with the reservationId
+// of the station's reservation, made before its expiry by the station's clock, by its idTag
+// or one of the same parent and on its connector, uses the reservation. A start that does
+// not match is logged and changes nothing: the station has started the transaction anyway.
 func (s *Service) TransactionStarted(ctx context.Context, sess *station.Session, tx station.Transaction, parentIdTag string) error {
+	st := sess.Station
+	moved, err := s.store.MoveRemoteStartProfile(ctx, sess.Account.ID, st.ID, tx.IdTag, tx.ConnectorID)
+	if err != nil {
+		return fmt.Errorf("operation: TxProfile of the remote start of %s: %w", st.ChargePointID, err)
+	}
+	if moved {
+		s.log.Info("TxProfile of a remote start kept on the connector the station chose", "station", st.ChargePointID,
+			"transaction", tx.ID, "connector", tx.ConnectorID)
+	}
 	if tx.ReservationID == nil {
 		return nil
 	}
+	return s.useReservation(ctx, sess, tx, parentIdTag)
+}
+
+func (s *Service) useReservation(ctx context.Context, sess *station.Session, tx station.Transaction, parentIdTag string) error {
 	acct, st := sess.Account.ID, sess.Station
 	r, err := s.store.ActiveReservation(ctx, acct, st.ID, *tx.ReservationID)
 	if errors.Is(err, station.ErrNotFound) {
@@ -252,6 +267,13 @@ func (s *Service) TransactionStarted(ctx context.Context, sess *station.Session,
 	if !ReservationMatches(r, tx.ConnectorID, tx.IdTag, parentIdTag) {
 		s.log.Warn("start does not match its reservation", "station", st.ChargePointID, "reservation", r.ReservationID,
 			"transaction", tx.ID, "connector", tx.ConnectorID, "reservedConnector", r.ConnectorID)
+		return nil
+	}
+	// A start the station queued while offline may arrive after the expiry; what counts is
+	// when it started.
+	if StateAt(r, tx.StartedAt) != Reserved {
+		s.log.Warn("start after its reservation expired", "station", st.ChargePointID, "reservation", r.ReservationID,
+			"transaction", tx.ID, "startedAt", tx.StartedAt, "expiresAt", r.ExpiresAt)
 		return nil
 	}
 	at := tx.CreatedAt

@@ -482,6 +482,87 @@ func TestReservationLifecycle(t *testing.T) {
 	}
 }
 
+func TestReservationUsedByStartTime(t *testing.T) {
+	e := newEnv(t, waitTimeout)
+	cp := e.connect(e.acct, "CP1")
+	now := e.clock.Now()
+	expiry := now.Add(10 * time.Minute)
+	cp.answers(map[string]string{"ReserveNow": `{"status":"Accepted"}`})
+	e.mustExec("CP1", "ReserveNow", fmt.Sprintf(`{"connectorId":1,"expiryDate":%s,"idTag":"TAG1","reservationId":1}`, dateTime(expiry)))
+	start := func(at time.Time) int64 {
+		t.Helper()
+		resp := cp.call("StartTransaction", fmt.Sprintf(`{"connectorId":1,"idTag":"TAG1","meterStart":0,"reservationId":1,"timestamp":%s}`, dateTime(at)))
+		var r ocpp.StartTransactionResponse
+		if err := json.Unmarshal(resp, &r); err != nil {
+			t.Fatal(err)
+		}
+		return int64(r.TransactionID)
+	}
+	reservation := func() operation.Reservation {
+		t.Helper()
+		rs, err := e.ops.Reservations(e.ctx, e.acct.ID, operation.ReservationFilter{})
+		if err != nil || len(rs) != 1 {
+			t.Fatalf("reservations: %+v, %v", rs, err)
+		}
+		return rs[0]
+	}
+
+	// The station's own time of the start decides, not when it arrives.
+	start(expiry)
+	start(expiry.Add(time.Minute))
+	if r := reservation(); r.State != operation.Reserved || r.TransactionID != nil {
+		t.Errorf("reservation after starts at and after its expiry: %+v", r)
+	}
+	e.clock.Set(expiry.Add(time.Hour))
+	if r := reservation(); r.State != operation.Expired {
+		t.Errorf("reservation an hour after its expiry: %s", r.State)
+	}
+	tx := start(expiry.Add(-time.Millisecond)) // queued while offline, arriving late
+	if r := reservation(); r.State != operation.Used || r.TransactionID == nil || *r.TransactionID != tx {
+		t.Errorf("reservation after a start just before its expiry: %+v", r)
+	}
+}
+
+func TestRemoteStartProfileFollowsStart(t *testing.T) {
+	e := newEnv(t, waitTimeout)
+	cp := e.connect(e.acct, "CP1")
+	type key struct{ connector, id int }
+	profiles := func() []key {
+		t.Helper()
+		ps, err := e.ops.ChargingProfiles(e.ctx, e.acct.ID, "CP1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []key{}
+		for _, p := range ps {
+			out = append(out, key{p.ConnectorID, p.Profile.ChargingProfileID})
+		}
+		return out
+	}
+	start := func(connector int, idTag string) {
+		t.Helper()
+		cp.call("StartTransaction", fmt.Sprintf(`{"connectorId":%d,"idTag":%q,"meterStart":0,"timestamp":%s}`,
+			connector, idTag, dateTime(time.Now())))
+	}
+	cp.answers(map[string]string{"RemoteStartTransaction": `{"status":"Accepted"}`, "ClearChargingProfile": `{"status":"Accepted"}`})
+	e.mustExec("CP1", "RemoteStartTransaction", `{"idTag":"TAG1","chargingProfile":`+profile(7, 0, "TxProfile", "10")+`}`)
+	e.mustExec("CP1", "RemoteStartTransaction", `{"idTag":"TAG2","chargingProfile":`+profile(8, 1, "TxProfile", "10")+`}`)
+	if got, want := profiles(), []key{{0, 7}, {0, 8}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("before the starts: %v, want %v", got, want)
+	}
+
+	start(1, "TAG3") // no remote start of its own
+	start(2, "tag1")
+	if got, want := profiles(), []key{{0, 8}, {2, 7}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after TAG1's start on connector 2: %v, want %v", got, want)
+	}
+	// The station clears the TxProfiles of the connector: so does the record.
+	e.mustExec("CP1", "ClearChargingProfile", `{"connectorId":2,"chargingProfilePurpose":"TxProfile"}`)
+	if got, want := profiles(), []key{{0, 8}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after clearing connector 2: %v, want %v", got, want)
+	}
+}
+
 func TestChargingProfileRecords(t *testing.T) {
 	e := newEnv(t, waitTimeout)
 	cp := e.connect(e.acct, "CP1")

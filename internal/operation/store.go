@@ -56,6 +56,11 @@ type Store interface {
 	// Reserved; otherwise it changes nothing and returns station.ErrNotFound.
 	UseReservation(ctx context.Context, accountID, id, transactionID int64, at time.Time) error
 
+	// MoveRemoteStartProfile moves the profile kept from the station's latest accepted
+	// RemoteStartTransaction for idTag (AcceptedRemoteStart), if it still AwaitsStart, to
+	// connectorID, removing the profiles there it Replaces. moved is false, and nothing
+	// changes, when there is no such profile.
+	MoveRemoteStartProfile(ctx context.Context, accountID, stationID int64, idTag string, connectorID int) (moved bool, err error)
 	// ChargingProfiles returns the station's profiles by connector, purpose and stack level.
 	ChargingProfiles(ctx context.Context, accountID, stationID int64) ([]ChargingProfile, error)
 	// LocalList returns what is known of the station's local list.

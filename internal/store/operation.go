@@ -487,6 +487,85 @@ func chargingProfiles(ctx context.Context, q querier, where string, args ...any)
 	return out, rows.Err()
 }
 
+// MoveRemoteStartProfile moves the TxProfile of the station's latest accepted remote start
+// for idTag from connector 0 to connectorID, if it is still there.
+func (s *Store) MoveRemoteStartProfile(ctx context.Context, accountID, stationID int64, idTag string, connectorID int) (bool, error) {
+	var moved bool
+	err := s.w.do(ctx, func(t *wtx) error {
+		moved = false
+		if err := accountStation(t, accountID, stationID); err != nil {
+			return err
+		}
+		// The profiles waiting for a start are few, the remote starts of a station many: the
+		// latest remote start for idTag is only looked for among those since the oldest.
+		waiting, err := chargingProfiles(t.ctx, t, `JOIN operations o ON o.id = p.operation_id
+			WHERE p.station_id = $1 AND p.connector_id = 0 AND o.action = $2`, stationID, "RemoteStartTransaction")
+		if err != nil {
+			return err
+		}
+		byOperation := map[int64]operation.ChargingProfile{}
+		var oldest int64
+		for _, p := range waiting {
+			if !operation.AwaitsStart(p) {
+				continue
+			}
+			byOperation[p.OperationID] = p
+			if oldest == 0 || p.OperationID < oldest {
+				oldest = p.OperationID
+			}
+		}
+		if len(byOperation) == 0 {
+			return nil
+		}
+		latest, err := latestRemoteStart(t, accountID, stationID, idTag, oldest)
+		if err != nil {
+			return err
+		}
+		p, ok := byOperation[latest]
+		if !ok {
+			return nil
+		}
+		// On its connector, it replaces what a profile set there would.
+		p.ConnectorID = connectorID
+		if err := deleteProfiles(t, stationID, func(old operation.ChargingProfile) bool {
+			return old.ID != p.ID && operation.Replaces(p, old)
+		}); err != nil {
+			return err
+		}
+		if _, err := t.exec(`UPDATE charging_profiles SET connector_id = $2 WHERE id = $1`, p.ID, connectorID); err != nil {
+			return err
+		}
+		moved = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: move remote start profile of station %d: %w", stationID, err)
+	}
+	return moved, nil
+}
+
+// latestRemoteStart returns the ID of the station's latest RemoteStartTransaction accepted for
+// idTag, among those from operation since on; 0 if none.
+func latestRemoteStart(t *wtx, accountID, stationID int64, idTag string, since int64) (int64, error) {
+	rows, err := t.QueryContext(t.ctx, selectOperation+` WHERE o.account_id = $1 AND o.station_id = $2
+		AND o.action = $3 AND o.status = $4 AND o.id >= $5 ORDER BY o.id DESC`,
+		accountID, stationID, "RemoteStartTransaction", string(operation.Answered), since)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		op, err := scanOperation(rows)
+		if err != nil {
+			return 0, err
+		}
+		if operation.AcceptedRemoteStart(op, idTag) {
+			return op.ID, nil
+		}
+	}
+	return 0, rows.Err()
+}
+
 // ChargingProfiles returns the station's profiles by connector, purpose and stack level.
 func (s *Store) ChargingProfiles(ctx context.Context, accountID, stationID int64) ([]operation.ChargingProfile, error) {
 	if err := s.checkAccountStation(ctx, accountID, stationID); err != nil {

@@ -26,6 +26,7 @@ func testOperations(t *testing.T, s Store) {
 		{"Configuration", testOperationConfiguration},
 		{"Reservations", testOperationReservations},
 		{"ChargingProfiles", testOperationProfiles},
+		{"RemoteStartProfile", testOperationRemoteStartProfile},
 		{"LocalList", testOperationLocalList},
 		{"FirmwareDiagnostics", testOperationFirmwareDiagnostics},
 	} {
@@ -304,6 +305,92 @@ func testOperationProfiles(t *testing.T, s Store, ops operation.Store) {
 	equal(t, "the other account's", what(f.foreign), []key{{1, 102, 0}})
 	_, err = ops.ChargingProfiles(ctx, f.other, f.cp2.ID)
 	wantErr(t, err, station.ErrNotFound, "profiles read by another account")
+}
+
+func testOperationRemoteStartProfile(t *testing.T, s Store, ops operation.Store) {
+	ctx := context.Background()
+	f := newOpFixture(t, s, "remotestart")
+	txProfile := func(id, stack int, purpose ocpp.ChargingProfilePurposeType) ocpp.ChargingProfile {
+		return ocpp.ChargingProfile{ChargingProfileID: id, StackLevel: stack, ChargingProfilePurpose: purpose,
+			ChargingProfileKind: ocpp.ChargingProfileKindTypeAbsolute,
+			ChargingSchedule: ocpp.ChargingSchedule{ChargingRateUnit: ocpp.ChargingRateUnitTypeA,
+				ChargingSchedulePeriod: []ocpp.ChargingSchedulePeriod{{StartPeriod: 0, Limit: 10}}}}
+	}
+	// exec records the action req answered with resp at minute m, with the effects package
+	// operation gives them.
+	exec := func(st station.Station, m int, action string, req, resp any) {
+		t.Helper()
+		b, err := json.Marshal(req)
+		must(t, err)
+		op, err := ops.CreateOperation(ctx, operation.Operation{
+			AccountID: st.AccountID, StationID: st.ID, ChargePointID: st.ChargePointID, Action: action,
+			Actor: "token:1", Request: b, RequestedAt: at(m), Status: operation.Pending,
+		})
+		must(t, err)
+		op.Status, op.FinishedAt = operation.Answered, at(m).Add(time.Second)
+		op.Response, err = json.Marshal(resp)
+		must(t, err)
+		must(t, ops.FinishOperation(ctx, op, operation.EffectsOf(op, req, resp)))
+	}
+	accepted := &ocpp.RemoteStartTransactionResponse{Status: ocpp.RemoteStartStopStatusAccepted}
+	remoteStart := func(st station.Station, m int, idTag string, resp *ocpp.RemoteStartTransactionResponse, p *ocpp.ChargingProfile) {
+		t.Helper()
+		exec(st, m, "RemoteStartTransaction", &ocpp.RemoteStartTransactionRequest{IdTag: idTag, ChargingProfile: p}, resp)
+	}
+	type key struct{ connector, id, stack int }
+	what := func(st station.Station) []key {
+		t.Helper()
+		ps, err := ops.ChargingProfiles(ctx, st.AccountID, st.ID)
+		must(t, err)
+		out := []key{}
+		for _, p := range ps {
+			out = append(out, key{p.ConnectorID, p.Profile.ChargingProfileID, p.Profile.StackLevel})
+		}
+		return out
+	}
+	move := func(acct int64, st station.Station, idTag string, connector int) bool {
+		t.Helper()
+		moved, err := ops.MoveRemoteStartProfile(ctx, acct, st.ID, idTag, connector)
+		must(t, err)
+		return moved
+	}
+	const tx, def = ocpp.ChargingProfilePurposeTypeTxProfile, ocpp.ChargingProfilePurposeTypeTxDefaultProfile
+
+	exec(f.cp1, 1, "SetChargingProfile", &ocpp.SetChargingProfileRequest{ConnectorID: 2, CsChargingProfiles: txProfile(200, 0, tx)},
+		&ocpp.SetChargingProfileResponse{Status: ocpp.ChargingProfileStatusAccepted})
+	exec(f.cp1, 2, "SetChargingProfile", &ocpp.SetChargingProfileRequest{ConnectorID: 2, CsChargingProfiles: txProfile(203, 0, def)},
+		&ocpp.SetChargingProfileResponse{Status: ocpp.ChargingProfileStatusAccepted})
+	remoteStart(f.cp1, 3, "TAG", accepted, ptr(txProfile(201, 0, tx)))
+	remoteStart(f.cp1, 4, "OTHER", accepted, ptr(txProfile(202, 1, tx)))
+	remoteStart(f.cp1, 5, "TAG", &ocpp.RemoteStartTransactionResponse{Status: ocpp.RemoteStartStopStatusRejected}, ptr(txProfile(205, 0, tx)))
+	remoteStart(f.cp2, 6, "TAG", accepted, ptr(txProfile(204, 0, tx)))
+	equal(t, "before the starts", what(f.cp1), []key{{0, 201, 0}, {0, 202, 1}, {2, 203, 0}, {2, 200, 0}})
+
+	_, err := ops.MoveRemoteStartProfile(ctx, f.other, f.cp1.ID, "TAG", 2)
+	wantErr(t, err, station.ErrNotFound, "move through another account")
+	if move(f.acct, f.cp1, "NOBODY", 1) {
+		t.Errorf("moved a profile for a tag without a remote start")
+	}
+	// The rejected remote start for TAG is no remote start; tags compare without case. On
+	// connector 2, 201 replaces the TxProfile of the same stack level, 200.
+	if !move(f.acct, f.cp1, "tag", 2) {
+		t.Errorf("TAG's profile not moved")
+	}
+	equal(t, "after TAG's start on 2", what(f.cp1), []key{{0, 202, 1}, {2, 203, 0}, {2, 201, 0}})
+	equal(t, "the other station's", what(f.cp2), []key{{0, 204, 0}})
+	if move(f.acct, f.cp1, "TAG", 1) {
+		t.Errorf("a second start of TAG moved a profile again")
+	}
+	// The latest accepted remote start for OTHER carried no profile: 202 is not its.
+	remoteStart(f.cp1, 7, "OTHER", accepted, nil)
+	if move(f.acct, f.cp1, "OTHER", 1) {
+		t.Errorf("moved the profile of an earlier remote start")
+	}
+	equal(t, "after OTHER's start", what(f.cp1), []key{{0, 202, 1}, {2, 203, 0}, {2, 201, 0}})
+	if !move(f.acct, f.cp2, "TAG", 1) {
+		t.Errorf("the other station's profile not moved")
+	}
+	equal(t, "the other station's after its start", what(f.cp2), []key{{1, 204, 0}})
 }
 
 func testOperationLocalList(t *testing.T, s Store, ops operation.Store) {
