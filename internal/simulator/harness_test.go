@@ -175,6 +175,11 @@ func checkStored(t *testing.T, h *harness, stations []*Station) (transactions in
 	return transactions
 }
 
+// waitLong bounds waits for what a station does in reaction to a call. It is generous because
+// CI runs the whole suite with the race detector on two cores; a passing wait ends as soon as
+// its condition holds.
+const waitLong = 10 * time.Second
+
 // waitFor polls cond until it holds or the time is up.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()

@@ -68,7 +68,7 @@ func TestDropMidTransactionLosesNothing(t *testing.T) {
 	})
 	h.down.Store(true)
 	h.cut(s.ID())
-	waitFor(t, 2*time.Second, "messages queued while offline", func() bool { return s.Stats().Queued >= 3 })
+	waitFor(t, waitLong, "messages queued while offline", func() bool { return s.Stats().Queued >= 3 })
 	h.down.Store(false)
 	waitFor(t, 5*time.Second, "the queue delivered after reconnecting", func() bool {
 		st := s.Stats()
@@ -290,7 +290,7 @@ func TestCentralSystemCalls(t *testing.T) {
 		if r.Status != ocpp.TriggerMessageStatusNotImplemented {
 			t.Errorf("diagnostics: %s", r.Status)
 		}
-		waitFor(t, 2*time.Second, "triggered messages", func() bool {
+		waitFor(t, waitLong, "triggered messages", func() bool {
 			return len(log.times("Heartbeat", before)) == 1 && len(log.times("StatusNotification", before)) >= 2 &&
 				len(log.times("Trigger", before)) == 1
 		})
@@ -307,7 +307,7 @@ func TestCentralSystemCalls(t *testing.T) {
 		}
 	})
 	t.Run("Reset", func(t *testing.T) {
-		waitFor(t, 2*time.Second, "a transaction", func() bool {
+		waitFor(t, waitLong, "a transaction", func() bool {
 			tx, ok := s.ActiveTransaction(1)
 			return ok && tx.ID != 0
 		})
@@ -397,7 +397,7 @@ func TestClockAlignedMeterValues(t *testing.T) {
 	}
 	end := time.Date(2025, 3, 1, 10, 16, 0, 0, time.UTC)
 	tick(time.Second, "10:16", func() bool { return !clock.Now().Before(end) })
-	waitFor(t, 2*time.Second, "a clock-aligned MeterValues", func() bool {
+	waitFor(t, waitLong, "a clock-aligned MeterValues", func() bool {
 		return len(log.times("Sample.Clock", time.Time{})) == 1
 	})
 	if f := log.find("Sample.Clock"); !strings.Contains(f, `"timestamp":"2025-03-01T10:15:0`) {
@@ -432,7 +432,7 @@ func TestRemoteControl(t *testing.T) {
 	if r.Status != ocpp.RemoteStartStopStatusAccepted {
 		t.Fatalf("remote start: %s", r.Status)
 	}
-	waitFor(t, 2*time.Second, "the remote start", func() bool {
+	waitFor(t, waitLong, "the remote start", func() bool {
 		tx, ok := s.ActiveTransaction(2)
 		return ok && tx.IdTag == "REMOTE" && tx.ID != 0
 	})
@@ -450,7 +450,7 @@ func TestRemoteControl(t *testing.T) {
 	if r := call(t, &ocpp.RemoteStopTransactionRequest{TransactionID: tx.ID}).(*ocpp.RemoteStopTransactionResponse); r.Status != ocpp.RemoteStartStopStatusAccepted {
 		t.Fatalf("remote stop: %s", r.Status)
 	}
-	waitFor(t, 2*time.Second, "the remote stop", func() bool {
+	waitFor(t, waitLong, "the remote stop", func() bool {
 		return s.Transactions()[0].Delivered && len(log.times("Unavailable", time.Time{})) == 1
 	})
 	if got := s.Transactions()[0].StopReason; got != ocpp.ReasonRemote {
@@ -472,7 +472,7 @@ func TestRemoteControl(t *testing.T) {
 	if r := call(t, &ocpp.UnlockConnectorRequest{ConnectorID: 3}).(*ocpp.UnlockConnectorResponse); r.Status != ocpp.UnlockStatusNotSupported {
 		t.Errorf("unlock of no connector: %s", r.Status)
 	}
-	waitFor(t, 2*time.Second, "the unlock", func() bool { return s.Transactions()[1].Delivered })
+	waitFor(t, waitLong, "the unlock", func() bool { return s.Transactions()[1].Delivered })
 	if got := s.Transactions()[1].StopReason; got != ocpp.ReasonUnlockCommand {
 		t.Errorf("stop reason %s", got)
 	}
@@ -483,7 +483,7 @@ func TestRemoteControl(t *testing.T) {
 	if r := call(t, &ocpp.ResetRequest{Type: ocpp.ResetTypeHard}).(*ocpp.ResetResponse); r.Status != ocpp.ResetStatusAccepted {
 		t.Errorf("reset: %s", r.Status)
 	}
-	waitFor(t, 2*time.Second, "the reset", func() bool { return !s.Connected() && s.Transactions()[2].Delivered })
+	waitFor(t, waitLong, "the reset", func() bool { return !s.Connected() && s.Transactions()[2].Delivered })
 	if got := s.Transactions()[2].StopReason; got != ocpp.ReasonHardReset {
 		t.Errorf("stop reason %s", got)
 	}
