@@ -62,7 +62,7 @@ func TestDropMidTransactionLosesNothing(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 
-	waitFor(t, 5*time.Second, "a transaction with meter values", func() bool {
+	waitFor(t, waitLong, "a transaction with meter values", func() bool {
 		tx, ok := s.ActiveTransaction(1)
 		return ok && tx.ID != 0 && tx.MeterValues >= 2
 	})
@@ -70,11 +70,11 @@ func TestDropMidTransactionLosesNothing(t *testing.T) {
 	h.cut(s.ID())
 	waitFor(t, waitLong, "messages queued while offline", func() bool { return s.Stats().Queued >= 3 })
 	h.down.Store(false)
-	waitFor(t, 5*time.Second, "the queue delivered after reconnecting", func() bool {
+	waitFor(t, waitLong, "the queue delivered after reconnecting", func() bool {
 		st := s.Stats()
 		return st.Connected == 1 && st.Queued == 0 && st.Reconnects >= 1
 	})
-	waitFor(t, 5*time.Second, "the transaction stopped", func() bool {
+	waitFor(t, waitLong, "the transaction stopped", func() bool {
 		txs := s.Transactions()
 		return len(txs) > 0 && txs[0].Delivered
 	})
@@ -221,7 +221,7 @@ func TestCentralSystemCalls(t *testing.T) {
 		<-done
 		s.Close()
 	}()
-	waitFor(t, 5*time.Second, "a transaction", func() bool {
+	waitFor(t, waitLong, "a transaction", func() bool {
 		tx, ok := s.ActiveTransaction(1)
 		return ok && tx.ID != 0
 	})
@@ -316,7 +316,7 @@ func TestCentralSystemCalls(t *testing.T) {
 		if r.Status != ocpp.ResetStatusAccepted {
 			t.Fatalf("reset: %s", r.Status)
 		}
-		waitFor(t, 3*time.Second, "the stop and a new boot", func() bool {
+		waitFor(t, waitLong, "the stop and a new boot", func() bool {
 			return s.Transactions()[tx.Local-1].Delivered && s.Connected() && s.Stats().Connects >= 2 &&
 				len(log.times("BootNotification", time.Time{})) >= 2
 		})
