@@ -287,6 +287,11 @@ func (s *Service) useReservation(ctx context.Context, sess *station.Session, tx 
 	return nil
 }
 
+// TransactionStopped implements station.Observer; a stop changes no remote operation.
+func (s *Service) TransactionStopped(ctx context.Context, sess *station.Session, tx station.Transaction) error {
+	return nil
+}
+
 // FirmwareStatus implements station.Observer: the station's newest open firmware request
 // takes the status.
 func (s *Service) FirmwareStatus(ctx context.Context, sess *station.Session, status string, at time.Time) error {

@@ -31,6 +31,11 @@ func (s *hookStore) StartTransaction(ctx context.Context, start StartTx) (Transa
 	return Transaction{ID: 42, StationID: start.StationID, ConnectorID: start.ConnectorID, IdTag: start.IdTag, ReservationID: start.ReservationID}, false, nil
 }
 
+func (s *hookStore) StopTransaction(ctx context.Context, stop StopTx) (Transaction, error) {
+	s.log = append(s.log, "stop")
+	return Transaction{ID: stop.TransactionID, StationID: stop.StationID, IdTag: stop.IdTag, Stopped: true}, nil
+}
+
 // recorder is an Observer that logs its calls into the store's log, so that the order of
 // storing and observing shows, and fails when told to.
 type recorder struct {
@@ -44,6 +49,11 @@ func (r *recorder) TransactionStarted(ctx context.Context, sess *Session, tx Tra
 		res = *tx.ReservationID
 	}
 	r.store.log = append(r.store.log, "observed start "+tx.IdTag+" parent "+parentIdTag+" reservation "+itoa(res))
+	return r.fail
+}
+
+func (r *recorder) TransactionStopped(ctx context.Context, sess *Session, tx Transaction) error {
+	r.store.log = append(r.store.log, "observed stop "+tx.IdTag)
 	return r.fail
 }
 
@@ -75,6 +85,8 @@ func TestObserver(t *testing.T) {
 			[]string{"start", "observed start TAG parent PARENT reservation 7"}},
 		{&ocpp.StartTransactionRequest{ConnectorID: 1, IdTag: "TAG", Timestamp: ocpp.DateTime{Time: received}},
 			[]string{"start", "observed start TAG parent PARENT reservation none"}},
+		{&ocpp.StopTransactionRequest{TransactionID: 42, IdTag: "TAG", MeterStop: 10, Timestamp: ocpp.DateTime{Time: received}},
+			[]string{"stop", "observed stop TAG"}},
 		{&ocpp.FirmwareStatusNotificationRequest{Status: "Downloading"},
 			[]string{"event FirmwareStatusNotification Downloading", "observed firmware Downloading at 12:30:00"}},
 		{&ocpp.DiagnosticsStatusNotificationRequest{Status: "Uploaded"},

@@ -31,8 +31,39 @@ type Observer interface {
 	// TransactionStarted: tx was started (or its start retried); parentIdTag is the parent
 	// of its idTag as the authorization found it.
 	TransactionStarted(ctx context.Context, sess *Session, tx Transaction, parentIdTag string) error
+	// TransactionStopped: tx was stopped (or its stop retried), as the store now has it.
+	TransactionStopped(ctx context.Context, sess *Session, tx Transaction) error
 	FirmwareStatus(ctx context.Context, sess *Session, status string, at time.Time) error
 	DiagnosticsStatus(ctx context.Context, sess *Session, status string, at time.Time) error
+}
+
+// Observers is an Observer that tells each of its observers in turn; the first error stops
+// it, and the message is sent again, so each observer must bear repeated calls.
+type Observers []Observer
+
+func (os Observers) TransactionStarted(ctx context.Context, sess *Session, tx Transaction, parentIdTag string) error {
+	return os.each(func(o Observer) error { return o.TransactionStarted(ctx, sess, tx, parentIdTag) })
+}
+
+func (os Observers) TransactionStopped(ctx context.Context, sess *Session, tx Transaction) error {
+	return os.each(func(o Observer) error { return o.TransactionStopped(ctx, sess, tx) })
+}
+
+func (os Observers) FirmwareStatus(ctx context.Context, sess *Session, status string, at time.Time) error {
+	return os.each(func(o Observer) error { return o.FirmwareStatus(ctx, sess, status, at) })
+}
+
+func (os Observers) DiagnosticsStatus(ctx context.Context, sess *Session, status string, at time.Time) error {
+	return os.each(func(o Observer) error { return o.DiagnosticsStatus(ctx, sess, status, at) })
+}
+
+func (os Observers) each(f func(Observer) error) error {
+	for _, o := range os {
+		if err := f(o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SetObserver sets the observer, nil for none. It must be called before the Service is used.
@@ -291,6 +322,11 @@ func (s *Service) stopTransaction(ctx context.Context, sess *Session, r *ocpp.St
 	if tx.HasFlag(FlagRegisterReset) {
 		s.log.Warn("meterStop below meterStart", "station", sess.Station.ChargePointID, "transaction", tx.ID,
 			"meterStart", tx.MeterStartWh, "meterStop", tx.MeterStopWh)
+	}
+	if s.observer != nil {
+		if err := s.observer.TransactionStopped(ctx, sess, tx); err != nil {
+			return nil, fmt.Errorf("stop transaction: %w", err)
+		}
 	}
 	resp := &ocpp.StopTransactionResponse{}
 	if r.IdTag != "" {
