@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"MeterValues", testMeterValues},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"Tokens", testTokens},
+		{"Billing", testBilling},
 		{"Access", testAccess},
 	}
 	for _, tc := range tests {
