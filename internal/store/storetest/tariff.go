@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/chargebook/chargebook/internal/access"
 	"github.com/chargebook/chargebook/internal/billing"
+	"github.com/chargebook/chargebook/internal/station"
 	"github.com/chargebook/chargebook/internal/tariff"
 )
 
@@ -24,6 +27,7 @@ func testBilling(t *testing.T, s Store) {
 		{"Tariffs", testTariffs},
 		{"Plans", testPlans},
 		{"SessionCosts", testSessionCosts},
+		{"Audiences", testAudiences},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, s, bs) })
 	}
@@ -224,4 +228,79 @@ func testSessionCosts(t *testing.T, s Store, bs billing.Store) {
 		billing.ErrNotFound, "save for a transaction of another account")
 	_, err = bs.SessionCost(ctx, b.ID, tx.ID)
 	wantErr(t, err, billing.ErrNotFound, "cost of a transaction of another account")
+}
+
+// userStore writes the users, groups and tag users that billing.Audiences reads.
+type userStore interface {
+	CreateAccessUser(ctx context.Context, accountID int64, u access.User, at time.Time) (access.User, error)
+	CreateAccessGroup(ctx context.Context, accountID int64, g access.Group, members []int64, at time.Time) (access.Group, error)
+	SaveAccessTag(ctx context.Context, tag station.IdTag, userID int64) error
+}
+
+func testAudiences(t *testing.T, s Store, bs billing.Store) {
+	aud, ok := s.(billing.Audiences)
+	if !ok {
+		t.Fatalf("%T does not implement billing.Audiences", s)
+	}
+	us, ok := s.(userStore)
+	if !ok {
+		t.Fatalf("%T does not keep users and groups", s)
+	}
+	ctx := context.Background()
+	a := newAccount(t, s, "audiences-a@example.com")
+	b := newAccount(t, s, "audiences-b@example.com")
+	staff, err := us.CreateAccessGroup(ctx, a.ID, access.Group{Name: "Staff"}, nil, at(0))
+	must(t, err)
+	residents, err := us.CreateAccessGroup(ctx, a.ID, access.Group{Name: "Residents"}, nil, at(0))
+	must(t, err)
+	ann, err := us.CreateAccessUser(ctx, a.ID, access.User{Name: "Ann", GroupIDs: []int64{residents.ID, staff.ID}}, at(0))
+	must(t, err)
+	bob, err := us.CreateAccessUser(ctx, a.ID, access.User{Name: "Bob"}, at(0))
+	must(t, err)
+	tag := func(accountID int64, idTag, parent string, userID int64) {
+		t.Helper()
+		must(t, us.SaveAccessTag(ctx, station.IdTag{AccountID: accountID, IdTag: idTag, ParentIdTag: parent, Known: true}, userID))
+	}
+	tag(a.ID, "ANN-1", "", ann.ID)
+	tag(a.ID, "ANN-CHILD", "ANN-1", 0)
+	tag(a.ID, "BOB-1", "", bob.ID)
+	tag(a.ID, "LONE", "", 0)
+	tag(b.ID, "ANN-1", "", 0)
+
+	id := func(n int64) string { return strconv.FormatInt(n, 10) }
+	for _, tc := range []struct {
+		accountID int64
+		idTag     string
+		want      tariff.Driver
+	}{
+		{a.ID, "ANN-1", tariff.Driver{UserID: id(ann.ID), GroupIDs: []string{id(min(staff.ID, residents.ID)), id(max(staff.ID, residents.ID))}}},
+		{a.ID, "ann-1", tariff.Driver{UserID: id(ann.ID), GroupIDs: []string{id(min(staff.ID, residents.ID)), id(max(staff.ID, residents.ID))}}},
+		{a.ID, "ANN-CHILD", tariff.Driver{UserID: id(ann.ID), GroupIDs: []string{id(min(staff.ID, residents.ID)), id(max(staff.ID, residents.ID))}}},
+		{a.ID, "BOB-1", tariff.Driver{UserID: id(bob.ID)}},
+		{a.ID, "LONE", tariff.Driver{}},
+		{a.ID, "NEVER-SEEN", tariff.Driver{}},
+		{b.ID, "ANN-1", tariff.Driver{}},
+		{b.ID, "BOB-1", tariff.Driver{}},
+	} {
+		d, err := aud.DriverOf(ctx, tc.accountID, tc.idTag)
+		must(t, err)
+		equal(t, "driver of "+tc.idTag, d, tc.want)
+	}
+	for _, tc := range []struct {
+		what string
+		has  func(ctx context.Context, accountID, id int64) (bool, error)
+		acct int64
+		id   int64
+		want bool
+	}{
+		{"user of the account", aud.HasUser, a.ID, ann.ID, true},
+		{"user of another account", aud.HasUser, b.ID, ann.ID, false},
+		{"a group id as a user", aud.HasUser, a.ID, staff.ID + 1000, false},
+		{"group of the account", aud.HasGroup, a.ID, staff.ID, true},
+		{"group of another account", aud.HasGroup, b.ID, staff.ID, false},
+	} {
+		got, err := tc.has(ctx, tc.acct, tc.id)
+		must(t, err)
+		equal(t, tc.what, got, tc.want)
+	}
 }
