@@ -78,6 +78,9 @@ type Deps struct {
 	// Live, if set, says which stations are connected now; without it the API reports the
 	// connection state the store recorded.
 	Live Live
+	// Billing keeps tariffs and price plans and prices transactions (see tariffs.go);
+	// without it those routes answer 503.
+	Billing Billing
 	// Now is the clock; time.Now by default.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -143,6 +146,7 @@ func (a *API) routes() []Route {
 	return slices.Concat(
 		[]Route{{Method: "GET", Path: Prefix + "openapi.json", Public: true, Handle: serveOpenAPI}},
 		a.stationRoutes(),
+		a.tariffRoutes(),
 		a.transactionRoutes(),
 		a.idTagRoutes(),
 		a.operationRoutes(),
