@@ -18,6 +18,7 @@ import (
 
 	"github.com/chargebook/chargebook/internal/account"
 	"github.com/chargebook/chargebook/internal/api"
+	"github.com/chargebook/chargebook/internal/billing"
 	"github.com/chargebook/chargebook/internal/csms"
 	"github.com/chargebook/chargebook/internal/ocpp/rpc"
 	"github.com/chargebook/chargebook/internal/operation"
@@ -95,9 +96,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	// Remote operations go out through the OCPP endpoint and follow what the stations report.
 	ops := operation.NewService(st, csms.Sender{Server: ocppServer}, time.Now, log)
-	svc.SetObserver(ops)
+	// Sessions are priced as they start and stop (package billing); both follow the stations.
+	prices := billing.NewService(st, st, st, st, time.Now, log)
+	svc.SetObserver(station.Observers{ops, prices})
 	srv := &http.Server{
-		Handler:           routes(ocppServer, api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Logger: log})),
+		Handler:           routes(ocppServer, api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Billing: prices, Logger: log})),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
