@@ -15,9 +15,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	// Access windows are in each account's time zone, which a host without a zoneinfo
+	// database (a scratch container) could not load.
+	_ "time/tzdata"
 
 	"github.com/chargebook/chargebook/internal/account"
 	"github.com/chargebook/chargebook/internal/api"
+	"github.com/chargebook/chargebook/internal/authz"
 	"github.com/chargebook/chargebook/internal/billing"
 	"github.com/chargebook/chargebook/internal/csms"
 	"github.com/chargebook/chargebook/internal/ocpp/rpc"
@@ -89,7 +93,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	svc := station.NewService(st, station.TagAuthorizer{Store: st}, time.Now, log)
+	// Stations are answered with the accounts' access rules (package authz).
+	authorizer := authz.NewAuthorizer(st, log)
+	svc := station.NewService(st, authorizer, time.Now, log)
 	ocppServer := csms.New(st, svc, csms.Options{
 		RPC:    rpc.Options{CallTimeout: *callTimeout, PingInterval: *pingInterval, MaxFrameBytes: *maxFrame, Logger: log},
 		Logger: log,
@@ -99,8 +105,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Sessions are priced as they start and stop (package billing); both follow the stations.
 	prices := billing.NewService(st, st, st, st, time.Now, log)
 	svc.SetObserver(station.Observers{ops, prices})
+	// Rule changes reach the stations' local lists, and sessions are stopped at the end of
+	// their window, on a goroutine stopped before the store closes.
+	accessSvc := authz.NewService(authz.Deps{Authorizer: authorizer, Store: st, Stations: st, Operations: ops, Live: ocppServer, Logger: log})
+	accessCtx, stopAccess := context.WithCancel(context.WithoutCancel(ctx))
+	accessDone := make(chan struct{})
+	go func() {
+		defer close(accessDone)
+		accessSvc.Run(accessCtx)
+	}()
+	defer func() {
+		stopAccess()
+		<-accessDone
+	}()
 	srv := &http.Server{
-		Handler:           routes(ocppServer, api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Billing: prices, Logger: log})),
+		Handler:           routes(ocppServer, api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Billing: prices, Access: accessSvc, Logger: log})),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -124,6 +143,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: closing station connections")
+	stopAccess()
+	<-accessDone
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := ocppServer.Shutdown(shutdownCtx); err != nil {

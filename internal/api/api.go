@@ -91,6 +91,9 @@ type Deps struct {
 	// Operations sends remote operations to stations and reads their records (see
 	// operations.go); without it those routes answer 503.
 	Operations Operations
+	// Access keeps who may charge where and when (see access.go); without it those routes
+	// answer 503, and id tags are saved without users.
+	Access Access
 }
 
 // HandlerFunc handles a request that passed the checks of its Route. It writes a successful
@@ -150,6 +153,7 @@ func (a *API) routes() []Route {
 		a.transactionRoutes(),
 		a.idTagRoutes(),
 		a.operationRoutes(),
+		a.accessRoutes(),
 	)
 }
 

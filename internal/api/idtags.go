@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 	"unicode/utf8"
 
+	"github.com/chargebook/chargebook/internal/access"
 	"github.com/chargebook/chargebook/internal/station"
 )
 
@@ -28,16 +30,18 @@ type idTagJSON struct {
 	Blocked     bool       `json:"blocked"`
 	// Known is false for a tag the account never registered and only saw at a station.
 	Known bool `json:"known"`
+	// UserID is the user the tag belongs to (see access.go); null when it stands alone.
+	UserID *int64 `json:"userId"`
 	// Status is what a station is told of the tag now: Accepted, Blocked or Expired.
 	Status      string     `json:"status"`
 	FirstSeenAt *time.Time `json:"firstSeenAt"`
 	LastSeenAt  *time.Time `json:"lastSeenAt"`
 }
 
-func (a *API) toIdTagJSON(tag station.IdTag) idTagJSON {
+func (a *API) toIdTagJSON(tag station.IdTag, userID int64) idTagJSON {
 	return idTagJSON{
 		IdTag: tag.IdTag, ParentIdTag: jsonString(tag.ParentIdTag), ExpiresAt: jsonTime(tag.ExpiresAt),
-		Blocked: tag.Blocked, Known: tag.Known, Status: string(station.DecideTag(tag, a.deps.Now()).Status),
+		Blocked: tag.Blocked, Known: tag.Known, UserID: jsonID(userID), Status: string(station.DecideTag(tag, a.deps.Now()).Status),
 		FirstSeenAt: jsonTime(tag.FirstSeenAt), LastSeenAt: jsonTime(tag.LastSeenAt),
 	}
 }
@@ -47,6 +51,7 @@ type idTagBody struct {
 	ParentIdTag Optional[string]    `json:"parentIdTag"`
 	ExpiresAt   Optional[time.Time] `json:"expiresAt"`
 	Blocked     Optional[bool]      `json:"blocked"`
+	UserID      Optional[int64]     `json:"userId"`
 }
 
 // apply sets what the body sends on tag, after checking it.
@@ -95,14 +100,26 @@ func (a *API) idTag(ctx context.Context, accountID int64, idTag string) (station
 	return station.IdTag{}, false, nil
 }
 
+// tagUsers is the user of each tag of the account that has one; none without Access.
+func (a *API) tagUsers(ctx context.Context, accountID int64) (map[string]int64, error) {
+	if a.deps.Access == nil {
+		return nil, nil
+	}
+	return a.deps.Access.TagUsers(ctx, accountID)
+}
+
 func (a *API) listIdTags(w http.ResponseWriter, r *http.Request) error {
 	tags, err := a.deps.Stations.IdTags(r.Context(), Account(r).ID)
 	if err != nil {
 		return err
 	}
+	users, err := a.tagUsers(r.Context(), Account(r).ID)
+	if err != nil {
+		return err
+	}
 	out := make([]idTagJSON, 0, len(tags))
 	for _, t := range tags {
-		out = append(out, a.toIdTagJSON(t))
+		out = append(out, a.toIdTagJSON(t, users[t.IdTag]))
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"idTags": out})
 	return nil
@@ -129,7 +146,11 @@ func (a *API) getIdTag(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, a.toIdTagJSON(tag))
+	users, err := a.tagUsers(r.Context(), Account(r).ID)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, a.toIdTagJSON(tag, users[tag.IdTag]))
 	return nil
 }
 
@@ -148,7 +169,7 @@ func (a *API) putIdTag(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// A replacement: what the body leaves out is cleared.
-	body.ParentIdTag.Set, body.ExpiresAt.Set = true, true
+	body.ParentIdTag.Set, body.ExpiresAt.Set, body.UserID.Set = true, true, true
 	if !body.Blocked.Set {
 		body.Blocked = Optional[bool]{Set: true}
 	}
@@ -165,7 +186,7 @@ func (a *API) putIdTag(w http.ResponseWriter, r *http.Request) error {
 	if existed {
 		status = http.StatusOK
 	}
-	return a.saveIdTag(w, r, tag, status)
+	return a.saveIdTag(w, r, tag, body.UserID, status)
 }
 
 // patchIdTag changes what the body sends of a tag the account has: blocks or unblocks it,
@@ -182,16 +203,53 @@ func (a *API) patchIdTag(w http.ResponseWriter, r *http.Request) error {
 	if err := body.apply(&tag); err != nil {
 		return err
 	}
-	return a.saveIdTag(w, r, tag, http.StatusOK)
+	return a.saveIdTag(w, r, tag, body.UserID, http.StatusOK)
 }
 
-// saveIdTag stores the tag and answers with it. The store keeps the times the tag was seen
-// at stations as it recorded them; the answer has those read before.
-func (a *API) saveIdTag(w http.ResponseWriter, r *http.Request, tag station.IdTag, status int) error {
+// saveIdTag stores the tag with the user the body sets (or the one it has, when the body
+// leaves it out) and answers with it. The store keeps the times the tag was seen at
+// stations as it recorded them; the answer has those read before.
+//
+// With Access, the tag is checked with the account's rules (a parent that loops back to
+// the tag, an idTag that differs from another only in case) before it is stored.
+func (a *API) saveIdTag(w http.ResponseWriter, r *http.Request, tag station.IdTag, user Optional[int64], status int) error {
 	tag.Known = true // what the operator registers is known
-	if err := a.deps.Stations.SaveIdTag(r.Context(), tag); err != nil {
+	ctx := r.Context()
+	if a.deps.Access == nil {
+		if user.Set && user.Value != 0 {
+			return Errorf(http.StatusServiceUnavailable, CodeUnavailable, "userId", "this server has no access rules: tags have no users")
+		}
+		if err := a.deps.Stations.SaveIdTag(ctx, tag); err != nil {
+			return err
+		}
+		WriteJSON(w, status, a.toIdTagJSON(tag, 0))
+		return nil
+	}
+	users, err := a.deps.Access.TagUsers(ctx, tag.AccountID)
+	if err != nil {
 		return err
 	}
-	WriteJSON(w, status, a.toIdTagJSON(tag))
+	userID := users[tag.IdTag]
+	if user.Set {
+		userID = user.Value // 0 when null
+		if userID != 0 {
+			if _, err := a.deps.Access.User(ctx, tag.AccountID, userID); errors.Is(err, station.ErrNotFound) {
+				return invalidField("userId", "no user %d in the account", userID)
+			} else if err != nil {
+				return err
+			}
+		}
+	}
+	if err := a.deps.Access.SaveTag(ctx, tag, userID); err != nil {
+		field := ""
+		switch {
+		case errors.Is(err, access.ErrParentCycle):
+			field = "parentIdTag"
+		case errors.Is(err, access.ErrDuplicate):
+			field = "idTag"
+		}
+		return accessError(err, field)
+	}
+	WriteJSON(w, status, a.toIdTagJSON(tag, userID))
 	return nil
 }

@@ -375,7 +375,7 @@ func TestSchemaChecker(t *testing.T) {
 	e := newEnv(t)
 	doc := loadOpenAPI(t, e)
 	tag := map[string]any{"$ref": "#/components/schemas/IdTag"}
-	good := `{"idTag":"A","parentIdTag":null,"expiresAt":null,"blocked":false,"known":true,"status":"Accepted","firstSeenAt":null,"lastSeenAt":"2025-03-01T10:00:00Z"}`
+	good := `{"idTag":"A","parentIdTag":null,"expiresAt":null,"blocked":false,"known":true,"userId":null,"status":"Accepted","firstSeenAt":null,"lastSeenAt":"2025-03-01T10:00:00Z"}`
 	for _, tc := range []struct {
 		body     string
 		problems int
