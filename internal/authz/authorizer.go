@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -58,6 +60,14 @@ func (a *Authorizer) Invalidate(accountID int64) {
 	if c := a.accounts[accountID]; c != nil {
 		c.version++
 	}
+}
+
+// accounts returns the accounts whose rules were loaded since the Authorizer started: those
+// whose stations asked or whose rules changed.
+func (a *Authorizer) accountIDs() []int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Sorted(maps.Keys(a.accounts))
 }
 
 // snapshot returns the account's current snapshot, loading it when it is stale.

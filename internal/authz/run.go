@@ -19,12 +19,16 @@ const stopRetry = 5 * time.Minute
 
 // Run is the Service's background work, until ctx ends: after each change, it syncs the
 // local lists of the account's connected stations that have one; every Interval, it stops
-// the sessions whose access window has ended at stations whose rule says StopRemotely. The
-// caller runs it on a goroutine of its own and cancels ctx to stop it; Run returns when
-// the work in hand is done (an operation waits at most the call timeout of the Sender).
+// the sessions whose access window has ended at stations whose rule says StopRemotely;
+// every ResyncInterval, it sends the local lists that windows opening and closing have
+// changed, to the stations of the accounts the Authorizer has loaded. The caller runs it
+// on a goroutine of its own and cancels ctx to stop it; Run returns when the work in hand
+// is done (an operation waits at most the call timeout of the Sender).
 func (s *Service) Run(ctx context.Context) {
 	tick := time.NewTicker(s.interval)
 	defer tick.Stop()
+	resync := time.NewTicker(s.resync)
+	defer resync.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -33,7 +37,24 @@ func (s *Service) Run(ctx context.Context) {
 			s.syncChanged(ctx)
 		case <-tick.C:
 			s.stopEnded(ctx)
+		case <-resync.C:
+			s.resyncAll(ctx)
 		}
+	}
+}
+
+// resyncAll syncs the local lists of every account the Authorizer has loaded: a list
+// holds the tags its windows admit now, with their ends, so it changes as time passes.
+// Lists that did not change are not sent.
+func (s *Service) resyncAll(ctx context.Context) {
+	if s.ops == nil {
+		return
+	}
+	for _, id := range s.auth.accountIDs() {
+		if ctx.Err() != nil {
+			return
+		}
+		s.syncAccount(ctx, id)
 	}
 }
 

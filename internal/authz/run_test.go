@@ -279,3 +279,35 @@ func TestRun(t *testing.T) {
 		t.Fatal("Run did not return")
 	}
 }
+
+// TestResyncAsWindowsPass checks that lists follow the windows as time passes, without a
+// change of the rules.
+func TestResyncAsWindowsPass(t *testing.T) {
+	e := newEnv(t)
+	cp := e.station("CP1")
+	e.connect("CP1")
+	e.knowVersion("CP1")
+	employees := e.group("Employees")
+	erik := e.user("Erik", employees)
+	e.tag("ERIK1", erik.ID)
+	e.rule(access.StationRule{StationID: cp.ID, Mode: access.ModeMembers, Grants: []access.Grant{{GroupID: employees, Windows: office}}})
+	authz.SyncChanged(e.ctx, e.svc)
+	if r := e.lists()["CP1"]; len(r) != 1 || !slices.Equal(e.summary(r[0]), []string{"ERIK1:Accepted@18:00"}) {
+		t.Fatalf("in office hours: %v", r)
+	}
+	e.clock.Set(e.at("2026-06-08 12:00"))
+	authz.ResyncAll(e.ctx, e.svc)
+	if got := e.lists(); len(got) != 0 {
+		t.Errorf("within the same window: sent %v", got)
+	}
+	e.clock.Set(e.at("2026-06-08 18:00"))
+	authz.ResyncAll(e.ctx, e.svc)
+	if r := e.lists()["CP1"]; len(r) != 1 || r[0].UpdateType != ocpp.UpdateTypeDifferential || !slices.Equal(e.summary(r[0]), []string{"ERIK1"}) {
+		t.Errorf("after the window closed: %v", r)
+	}
+	e.clock.Set(e.at("2026-06-09 07:00"))
+	authz.ResyncAll(e.ctx, e.svc)
+	if r := e.lists()["CP1"]; len(r) != 1 || !slices.Equal(e.summary(r[0]), []string{"ERIK1:Accepted@18:00"}) {
+		t.Errorf("the next morning: %v", r)
+	}
+}

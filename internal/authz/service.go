@@ -53,7 +53,10 @@ type Deps struct {
 	// Interval is how often Run looks for sessions whose window has ended; a minute by
 	// default.
 	Interval time.Duration
-	Logger   *slog.Logger
+	// ResyncInterval is how often Run sends the local lists that the passing of time has
+	// changed (a window that opened or closed); 15 minutes by default.
+	ResyncInterval time.Duration
+	Logger         *slog.Logger
 }
 
 // Actor is who the operations the Service sends are recorded as asked by.
@@ -74,6 +77,7 @@ type Service struct {
 	live     Live
 	now      func() time.Time
 	interval time.Duration
+	resync   time.Duration
 	log      *slog.Logger
 
 	mu    sync.Mutex
@@ -94,12 +98,15 @@ func NewService(d Deps) *Service {
 	if d.Interval <= 0 {
 		d.Interval = time.Minute
 	}
+	if d.ResyncInterval <= 0 {
+		d.ResyncInterval = 15 * time.Minute
+	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{
 		auth: d.Authorizer, store: d.Store, stations: d.Stations, ops: d.Operations, live: d.Live,
-		now: d.Now, interval: d.Interval, log: d.Logger,
+		now: d.Now, interval: d.Interval, resync: d.ResyncInterval, log: d.Logger,
 		locks: make(map[int64]*sync.Mutex), dirty: make(map[int64]bool), wake: make(chan struct{}, 1),
 		stopAsked: make(map[int64]time.Time),
 	}
