@@ -168,7 +168,8 @@ type SessionCost struct {
 	AccountID     int64
 	Status        Status
 	Reason        string // for StatusUnpriced
-	// UserID is the driver's user when the session started; 0 for none (a public driver).
+	// UserID is the driver's user when the session started; 0 for none (a public driver),
+	// and for every driver of an account that had no price plans then.
 	UserID int64
 	// Candidates are the plans that may price the session, recorded when it started: all of
 	// one tier (the user's own, their groups', or the public ones), the cheapest of which

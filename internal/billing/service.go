@@ -367,22 +367,24 @@ func (s *Service) record(ctx context.Context, acct account.Account, tx station.T
 	if !errors.Is(err, ErrNotFound) {
 		return c, err
 	}
-	d, err := s.audiences.DriverOf(ctx, acct.ID, tx.IdTag)
-	if err != nil {
-		return SessionCost{}, err
-	}
+	c = SessionCost{TransactionID: tx.ID, AccountID: acct.ID, Status: StatusOpen, RecordedAt: s.now().UTC()}
 	plans, err := s.store.Plans(ctx, acct.ID)
 	if err != nil {
 		return SessionCost{}, err
 	}
-	tariffs, err := s.store.Tariffs(ctx, acct.ID)
-	if err != nil {
-		return SessionCost{}, err
-	}
-	userID, _ := strconv.ParseInt(d.UserID, 10, 64)
-	c = SessionCost{
-		TransactionID: tx.ID, AccountID: acct.ID, Status: StatusOpen, UserID: userID,
-		Candidates: Applicable(plans, tariffs, d, tx.StationID, tx.StartedAt), RecordedAt: s.now().UTC(),
+	// An account without plans (one that does not bill through chargebook) costs a start no
+	// more than this read.
+	if len(plans) > 0 {
+		d, err := s.audiences.DriverOf(ctx, acct.ID, tx.IdTag)
+		if err != nil {
+			return SessionCost{}, err
+		}
+		tariffs, err := s.store.Tariffs(ctx, acct.ID)
+		if err != nil {
+			return SessionCost{}, err
+		}
+		c.UserID, _ = strconv.ParseInt(d.UserID, 10, 64)
+		c.Candidates = Applicable(plans, tariffs, d, tx.StationID, tx.StartedAt)
 	}
 	if len(c.Candidates) == 0 {
 		c.Status = StatusUnpriced
