@@ -42,9 +42,8 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) set(hhmm string)     { c.mu.Lock(); defer c.mu.Unlock(); c.t = local(hhmm) }
-func (c *clock) setTime(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) set(hhmm string) { c.mu.Lock(); defer c.mu.Unlock(); c.t = local(hhmm) }
 
 type env struct {
 	t     *testing.T
