@@ -1,9 +1,15 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,7 +146,7 @@ type tariffBody struct {
 
 func decodeTariffBody(r *http.Request) (tariffBody, time.Time, error) {
 	var body tariffBody
-	if err := DecodeJSON(r, &body); err != nil {
+	if err := decodeWithRules(r, &body); err != nil {
 		return body, time.Time{}, err
 	}
 	if body.Rules == nil {
@@ -151,6 +157,79 @@ func decodeTariffBody(r *http.Request) (tariffBody, time.Time, error) {
 		from = body.ValidFrom.UTC()
 	}
 	return body, from, nil
+}
+
+// decimalScales are the decimal properties of a tariff's rules, with the number of decimals
+// package tariff reads them to.
+var decimalScales = map[string]int{
+	"price": 6, "excl_vat": 6, "incl_vat": 6, "price_per_hour": 6, "vat": 2,
+	"min_kwh": 3, "max_kwh": 3, "min_current": 3, "max_current": 3, "min_power": 3, "max_power": 3,
+}
+
+// decodeWithRules is DecodeJSON for a body with a "rules" property, which also names the
+// decimal of the rules that package tariff cannot read exactly (too many decimals, not a
+// number): encoding/json does not say where an UnmarshalJSON failed.
+func decodeWithRules(r *http.Request, v any) error {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return Errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "the body is larger than %d bytes", tooLarge.Limit)
+		}
+		return err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	err = DecodeJSON(r, v)
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeMalformedJSON {
+		return err
+	}
+	var body struct {
+		Rules any `json:"rules"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if dec.Decode(&body) != nil {
+		return err
+	}
+	if field, problem, bad := badDecimal(body.Rules, "rules"); bad {
+		return invalidField(field, "%s", problem)
+	}
+	return err
+}
+
+// badDecimal finds, in keys order, the first decimal property under v that does not read.
+func badDecimal(v any, path string) (field, problem string, bad bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if scale, ok := decimalScales[k]; ok {
+				var s string
+				switch n := x[k].(type) {
+				case json.Number:
+					s = string(n)
+				case string:
+					s = n
+				default:
+					continue // null, or a wrong type DecodeJSON would have named
+				}
+				if _, err := tariff.ParseDecimal(s, scale); err != nil {
+					return path + "." + k, fmt.Sprintf("%q is not a number with at most %d decimals", s, scale), true
+				}
+				continue
+			}
+			if f, p, bad := badDecimal(x[k], path+"."+k); bad {
+				return f, p, true
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if f, p, bad := badDecimal(e, fmt.Sprintf("%s[%d]", path, i)); bad {
+				return f, p, true
+			}
+		}
+	}
+	return "", "", false
 }
 
 // billingError turns the refusals of package billing into answers.
@@ -336,7 +415,7 @@ func (a *API) previewTariff(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var body tariffPreviewBody
-	if err := DecodeJSON(r, &body); err != nil {
+	if err := decodeWithRules(r, &body); err != nil {
 		return err
 	}
 	var rules tariff.Tariff
