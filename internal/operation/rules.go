@@ -103,45 +103,6 @@ func DiagnosticsDone(status string) bool {
 	return status == StatusNoDiagnostics
 }
 
-// DiffLocalList returns the entries of a differential SendLocalList that turns a station's
-// list current into desired: the entries that are new or changed, and those to remove,
-// without IdTagInfo. Both lists are keyed by idTag, without regard to case.
-func DiffLocalList(current, desired []LocalListEntry) []ocpp.AuthorizationData {
-	have := make(map[string]LocalListEntry, len(current))
-	for _, e := range current {
-		have[strings.ToLower(e.IdTag)] = e
-	}
-	var out []ocpp.AuthorizationData
-	want := make(map[string]bool, len(desired))
-	for _, e := range desired {
-		k := strings.ToLower(e.IdTag)
-		want[k] = true
-		if old, ok := have[k]; ok && sameEntry(old, e) {
-			continue
-		}
-		info := idTagInfo(e)
-		out = append(out, ocpp.AuthorizationData{IdTag: e.IdTag, IdTagInfo: &info})
-	}
-	for _, e := range current {
-		if !want[strings.ToLower(e.IdTag)] {
-			out = append(out, ocpp.AuthorizationData{IdTag: e.IdTag})
-		}
-	}
-	return out
-}
-
-func sameEntry(a, b LocalListEntry) bool {
-	return a.IdTag == b.IdTag && a.Status == b.Status && a.ParentIdTag == b.ParentIdTag && a.ExpiryDate.Equal(b.ExpiryDate)
-}
-
-func idTagInfo(e LocalListEntry) ocpp.IdTagInfo {
-	info := ocpp.IdTagInfo{Status: ocpp.AuthorizationStatus(e.Status), ParentIdTag: e.ParentIdTag}
-	if !e.ExpiryDate.IsZero() {
-		info.ExpiryDate = &ocpp.DateTime{Time: e.ExpiryDate}
-	}
-	return info
-}
-
 // LocalListEntryOf is the entry an AuthorizationData with an IdTagInfo makes.
 func LocalListEntryOf(d ocpp.AuthorizationData) LocalListEntry {
 	e := LocalListEntry{IdTag: d.IdTag}

@@ -194,49 +194,6 @@ func TestDone(t *testing.T) {
 	}
 }
 
-func TestDiffLocalList(t *testing.T) {
-	exp := now.Add(24 * time.Hour)
-	current := []LocalListEntry{
-		{IdTag: "KEEP", Status: "Accepted"},
-		{IdTag: "CHANGE", Status: "Accepted"},
-		{IdTag: "GONE", Status: "Accepted"},
-		{IdTag: "Case", Status: "Accepted", ExpiryDate: exp},
-	}
-	desired := []LocalListEntry{
-		{IdTag: "KEEP", Status: "Accepted"},
-		{IdTag: "CHANGE", Status: "Blocked"},
-		{IdTag: "NEW", Status: "Accepted", ParentIdTag: "P", ExpiryDate: exp},
-		{IdTag: "CASE", Status: "Accepted", ExpiryDate: exp.In(time.FixedZone("x", 3600))},
-	}
-	got := DiffLocalList(current, desired)
-	want := []ocpp.AuthorizationData{
-		{IdTag: "CHANGE", IdTagInfo: &ocpp.IdTagInfo{Status: "Blocked"}},
-		{IdTag: "NEW", IdTagInfo: &ocpp.IdTagInfo{Status: "Accepted", ParentIdTag: "P", ExpiryDate: &ocpp.DateTime{Time: exp}}},
-		{IdTag: "CASE", IdTagInfo: &ocpp.IdTagInfo{Status: "Accepted", ExpiryDate: &ocpp.DateTime{Time: exp.In(time.FixedZone("x", 3600))}}},
-		{IdTag: "GONE"},
-	}
-	// CASE differs from Case only by the case of its tag, which is a change of the entry:
-	// the station then holds the tag as spelled now.
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("DiffLocalList:\n got %s\nwant %s", show(got), show(want))
-	}
-	if d := DiffLocalList(current, current); len(d) != 0 {
-		t.Errorf("diff of a list with itself: %s", show(d))
-	}
-}
-
-func show(ds []ocpp.AuthorizationData) string {
-	var b strings.Builder
-	for _, d := range ds {
-		b.WriteString(d.IdTag)
-		if d.IdTagInfo != nil {
-			b.WriteString("=" + string(d.IdTagInfo.Status))
-		}
-		b.WriteString(" ")
-	}
-	return b.String()
-}
-
 func TestCheck(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -674,9 +674,18 @@ func TestLocalListRecords(t *testing.T) {
 			t.Errorf("after %s: %+v", status, got)
 		}
 	}
-	// The entries known make the next differential update.
+	// An accepted differential update applies to the entries known: B changes, D is new,
+	// and the entries it names without idTagInfo are removed.
 	desired := []operation.LocalListEntry{{IdTag: "B", Status: "Accepted", ParentIdTag: "P"}, {IdTag: "D", Status: "Accepted"}}
-	diff := operation.DiffLocalList(l.Entries, desired)
+	var diff []ocpp.AuthorizationData
+	for _, d := range desired {
+		diff = append(diff, ocpp.AuthorizationData{IdTag: d.IdTag, IdTagInfo: &ocpp.IdTagInfo{Status: ocpp.AuthorizationStatus(d.Status), ParentIdTag: d.ParentIdTag}})
+	}
+	for _, old := range l.Entries {
+		if old.IdTag != "B" && old.IdTag != "D" {
+			diff = append(diff, ocpp.AuthorizationData{IdTag: old.IdTag})
+		}
+	}
 	body, _ := json.Marshal(ocpp.SendLocalListRequest{ListVersion: 3, UpdateType: ocpp.UpdateTypeDifferential, LocalAuthorizationList: diff})
 	cp.answers(map[string]string{"SendLocalList": `{"status":"Accepted"}`})
 	e.mustExec("CP1", "SendLocalList", string(body))
