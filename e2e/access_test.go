@@ -19,6 +19,7 @@ import (
 	"github.com/chargebook/chargebook/internal/ocpp"
 	"github.com/chargebook/chargebook/internal/ocpp/rpc"
 	"github.com/chargebook/chargebook/internal/operation"
+	"github.com/chargebook/chargebook/internal/server"
 	"github.com/chargebook/chargebook/internal/station"
 	"github.com/chargebook/chargebook/internal/store"
 )
@@ -103,7 +104,7 @@ func newAccessSystem(t *testing.T, clock *accessClock) *system {
 		defer close(done)
 		rules.Run(runCtx)
 	}()
-	hs := httptest.NewServer(routes(ocppServer, api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer,
+	hs := httptest.NewServer(server.Routes(ocppServer, api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer,
 		Operations: ops, Access: rules, Logger: quiet})))
 	t.Cleanup(hs.Close)
 	t.Cleanup(func() {

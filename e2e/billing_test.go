@@ -18,6 +18,7 @@ import (
 	"github.com/chargebook/chargebook/internal/ocpp"
 	"github.com/chargebook/chargebook/internal/ocpp/rpc"
 	"github.com/chargebook/chargebook/internal/operation"
+	"github.com/chargebook/chargebook/internal/server"
 	"github.com/chargebook/chargebook/internal/station"
 	"github.com/chargebook/chargebook/internal/store"
 )
@@ -59,7 +60,7 @@ func newBillingSystem(t *testing.T) *system {
 	ops := operation.NewService(st, csms.Sender{Server: ocppServer}, time.Now, quiet)
 	prices := billing.NewService(st, st, st, st, time.Now, quiet)
 	svc.SetObserver(station.Observers{ops, prices})
-	hs := httptest.NewServer(routes(ocppServer, api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Billing: prices, Logger: quiet})))
+	hs := httptest.NewServer(server.Routes(ocppServer, api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Billing: prices, Logger: quiet})))
 	t.Cleanup(hs.Close)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*waitTimeout)

@@ -22,11 +22,10 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/chargebook/chargebook/internal/account"
-	"github.com/chargebook/chargebook/internal/api"
 	"github.com/chargebook/chargebook/internal/csms"
 	"github.com/chargebook/chargebook/internal/ocpp"
 	"github.com/chargebook/chargebook/internal/ocpp/rpc"
-	"github.com/chargebook/chargebook/internal/operation"
+	"github.com/chargebook/chargebook/internal/server"
 	"github.com/chargebook/chargebook/internal/station"
 	"github.com/chargebook/chargebook/internal/store"
 )
@@ -104,41 +103,25 @@ func newSystem(t *testing.T, configure ...func(*systemConfig)) *system {
 		t.Fatalf("create token: %v", err)
 	}
 
-	// The wiring of runServe, with its defaults for what the test does not change.
-	svc := station.NewService(st, station.TagAuthorizer{Store: st}, time.Now, quiet)
-	ocppServer := csms.New(st, svc, csms.Options{
+	// Wired by package server, as `chargebook serve` is, with serve's defaults for what the
+	// test does not change.
+	app := server.New(st, server.Config{
 		RPC:    rpc.Options{CallTimeout: cfg.callTimeout, PingInterval: 30 * time.Second, MaxFrameBytes: 256 << 10, Logger: quiet},
 		Logger: quiet,
 	})
-	ops := operation.NewService(st, csms.Sender{Server: ocppServer}, time.Now, quiet)
-	svc.SetObserver(ops)
-	hs := httptest.NewServer(routes(ocppServer, api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Logger: quiet})))
+	ocppServer := app.OCPP
+	hs := httptest.NewServer(app.Handler)
 	t.Cleanup(hs.Close)
-	// Cleanups run last first: charge points hang up, then the endpoint shuts down, then
-	// the HTTP server and the store close.
+	// Cleanups run last first: charge points hang up, then the server shuts down, then the
+	// HTTP server and the store close.
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*waitTimeout)
 		defer cancel()
-		if err := ocppServer.Shutdown(ctx); err != nil {
+		if err := app.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
 	return &system{t: t, ctx: ctx, store: st, endpoint: ocppServer, acct: a, token: secret, url: hs.URL}
-}
-
-// routes is serve.go's routes: station URLs in any letter case to the OCPP endpoint, /api/v1/
-// to the REST API.
-func routes(ocppServer *csms.Server, restAPI http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle(api.Prefix, restAPI)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if csms.IsStationPath(r.URL.Path) {
-			ocppServer.ServeHTTP(w, r)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
 }
 
 // stationURL is the URL a charger with that id is configured with.

@@ -20,13 +20,9 @@ import (
 	_ "time/tzdata"
 
 	"github.com/chargebook/chargebook/internal/account"
-	"github.com/chargebook/chargebook/internal/api"
-	"github.com/chargebook/chargebook/internal/authz"
-	"github.com/chargebook/chargebook/internal/billing"
 	"github.com/chargebook/chargebook/internal/csms"
 	"github.com/chargebook/chargebook/internal/ocpp/rpc"
-	"github.com/chargebook/chargebook/internal/operation"
-	"github.com/chargebook/chargebook/internal/station"
+	"github.com/chargebook/chargebook/internal/server"
 	"github.com/chargebook/chargebook/internal/store"
 )
 
@@ -93,33 +89,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	// Stations are answered with the accounts' access rules (package authz).
-	authorizer := authz.NewAuthorizer(st, log)
-	svc := station.NewService(st, authorizer, time.Now, log)
-	ocppServer := csms.New(st, svc, csms.Options{
+	app := server.New(st, server.Config{
 		RPC:    rpc.Options{CallTimeout: *callTimeout, PingInterval: *pingInterval, MaxFrameBytes: *maxFrame, Logger: log},
 		Logger: log,
 	})
-	// Remote operations go out through the OCPP endpoint and follow what the stations report.
-	ops := operation.NewService(st, csms.Sender{Server: ocppServer}, time.Now, log)
-	// Sessions are priced as they start and stop (package billing); both follow the stations.
-	prices := billing.NewService(st, st, st, st, time.Now, log)
-	svc.SetObserver(station.Observers{ops, prices})
-	// Rule changes reach the stations' local lists, and sessions are stopped at the end of
-	// their window, on a goroutine stopped before the store closes.
-	accessSvc := authz.NewService(authz.Deps{Authorizer: authorizer, Store: st, Stations: st, Operations: ops, Live: ocppServer, Logger: log})
-	accessCtx, stopAccess := context.WithCancel(context.WithoutCancel(ctx))
-	accessDone := make(chan struct{})
-	go func() {
-		defer close(accessDone)
-		accessSvc.Run(accessCtx)
-	}()
-	defer func() {
-		stopAccess()
-		<-accessDone
-	}()
 	srv := &http.Server{
-		Handler:           routes(ocppServer, api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Billing: prices, Access: accessSvc, Logger: log})),
+		Handler:           app.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -143,11 +118,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: closing station connections")
-	stopAccess()
-	<-accessDone
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := ocppServer.Shutdown(shutdownCtx); err != nil {
+	if err := app.Shutdown(shutdownCtx); err != nil {
 		log.Error("shutdown", "err", err)
 	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -158,28 +131,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// routes sends station URLs, in any letter case, to the OCPP endpoint, /api/v1/ to the
-// REST API, and everything else to the rest of the product.
-func routes(ocppServer *csms.Server, restAPI http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle(api.Prefix, restAPI)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "chargebook central system is running.\nStations connect to /api/Ocpp16/<accountKey>/<chargePointId>.\nREST API: /api/v1/ (see /api/v1/openapi.json).\n")
-	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if csms.IsStationPath(r.URL.Path) {
-			ocppServer.ServeHTTP(w, r)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
 }
 
 // firstStart creates an operator account when there is none, and tells the operator how to
