@@ -79,10 +79,11 @@ type SeriesKey struct {
 }
 
 // SeriesRow is the energy of one group in one quarter hour, summed over its transactions;
-// Quality is the worst of theirs.
+// Quality is the worst of theirs and Sessions how many there were.
 type SeriesRow struct {
 	Key SeriesKey
 	Interval
+	Sessions int
 }
 
 // ExternalInterval is one quarter hour of an imported series (a building's PV production or
