@@ -38,6 +38,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	duration := fs.Duration("duration", 0, "stop after this long; 0 runs until interrupted")
 	idTags := fs.String("id-tags", "", "comma-separated idTags the drivers present (default: one per station, TAG-<id>)")
 	aligned := fs.Duration("aligned", 0, "ClockAlignedDataInterval: also send MeterValues at each multiple of it since midnight UTC; 0 for none")
+	speed := fs.Float64("speed", 1, "run the stations' clocks this many times faster than the wall clock (with --duration: the simulated time ends now, so hours of past charging are sent in minutes)")
 	rate := fs.Float64("connect-rate", 100, "stations started per second")
 	report := fs.Duration("report", 10*time.Second, "how often to print progress; 0 for only the summary")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (the stations' log, on stderr)")
@@ -57,6 +58,10 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("simulate: --url %q must start with ws:// or wss://", *url)
 	case *stations < 1 || *connectors < 1:
 		return errors.New("simulate: --stations and --connectors must be at least 1")
+	case *speed < 1:
+		return errors.New("simulate: --speed must be at least 1")
+	case *speed > 1 && *duration == 0:
+		return errors.New("simulate: --speed needs --duration, so that the simulated time can end now rather than in the future")
 	case *interval < 0 || *session <= 0 || *idle <= 0 || *power <= 0 || *aligned < 0 || *duration < 0:
 		return errors.New("simulate: --interval, --session, --idle, --power, --aligned and --duration must not be negative (nor zero for --session, --idle, --power)")
 	}
@@ -74,11 +79,16 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 
+	clock := simulator.RealClock()
+	if *speed > 1 {
+		// Stations must not send timestamps from the future: the simulated time runs up to now.
+		clock = simulator.ScaledClock(time.Now().Add(-time.Duration(float64(*duration)**speed)), *speed)
+	}
 	fleet := simulator.New(simulator.Config{
 		Stations: *stations, Prefix: *prefix, ConnectRate: *rate,
 		Station: simulator.StationConfig{
 			URL: *url, Connectors: *connectors, SampleInterval: *interval, AlignedInterval: *aligned,
-			PowerW: *power, Session: *session, Idle: *idle, IdTags: tags,
+			PowerW: *power, Session: *session, Idle: *idle, IdTags: tags, Clock: clock,
 			Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 		},
 	})

@@ -21,6 +21,29 @@ type realClock struct{}
 func (realClock) Now() time.Time                         { return time.Now() }
 func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
+// ScaledClock is a clock that starts at start and runs speed times faster than the wall
+// clock, so that a test or a demonstration sees hours of charging, with MeterValues every 30
+// seconds and clock-aligned values every quarter hour, in seconds. Speeds below 1 are taken
+// as 1.
+func ScaledClock(start time.Time, speed float64) Clock {
+	return scaledClock{start: start, origin: time.Now(), speed: max(speed, 1)}
+}
+
+type scaledClock struct {
+	start, origin time.Time
+	speed         float64
+}
+
+func (c scaledClock) Now() time.Time {
+	return c.start.Add(time.Duration(float64(time.Since(c.origin)) * c.speed))
+}
+
+func (c scaledClock) After(d time.Duration) <-chan time.Time {
+	out := make(chan time.Time, 1)
+	time.AfterFunc(time.Duration(float64(d)/c.speed), func() { out <- c.Now() })
+	return out
+}
+
 // ManualClock is a Clock that moves only when told to, for tests that drive a Station step
 // by step. It is safe for concurrent use.
 type ManualClock struct {
