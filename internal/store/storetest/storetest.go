@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Tokens", testTokens},
 		{"Billing", testBilling},
 		{"Access", testAccess},
+		{"Portal", testPortal},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
