@@ -9,6 +9,7 @@ package csms
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,6 +49,16 @@ type Options struct {
 	Logger      *slog.Logger
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
+	// Passwords, if set, has the stations that must authenticate (OCPP security profile 1):
+	// such a station's upgrade needs Authorization: Basic with its charge point id as user.
+	Passwords Passwords
+}
+
+// Passwords tells the password a station must present. *store.Store implements it.
+type Passwords interface {
+	// StationPassword returns account.HashToken of the station's password, "" when the
+	// station has none (or does not exist yet).
+	StationPassword(ctx context.Context, accountID int64, chargePointID string) (hash string, setAt time.Time, err error)
 }
 
 // Server is the OCPP endpoint. It is an http.Handler for the station URLs.
@@ -150,6 +161,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	if ok, err := s.authenticated(r, acct.ID, cpID); err != nil {
+		s.log.Error("station upgrade: look up password", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	} else if !ok {
+		s.log.Info("station refused: wrong or missing password", "account", acct.ID, "station", cpID, "remote", r.RemoteAddr)
+		w.Header().Set("WWW-Authenticate", `Basic realm="chargebook", charset="UTF-8"`)
+		http.Error(w, "this station needs its password: Authorization: Basic with the charge point id as user", http.StatusUnauthorized)
+		return
+	}
 	ws, err := websocket.Accept(w, r, rpc.AcceptOptions())
 	if err != nil {
 		s.log.Info("station upgrade refused", "station", cpID, "remote", r.RemoteAddr, "err", err)
@@ -166,6 +187,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// server's goroutine has grown its stack during the handshake, and as the read loop of
 	// an idle station it would keep that stack for as long as the station stays connected.
 	go s.serve(acct, cpID, rpc.NewConn(ws, s.opts.RPC), r.RemoteAddr)
+}
+
+// authenticated reports whether the request may connect as the station: a station without
+// a password always may; one with a password needs Basic authentication with its charge
+// point id as user.
+func (s *Server) authenticated(r *http.Request, accountID int64, cpID string) (bool, error) {
+	if s.opts.Passwords == nil {
+		return true, nil
+	}
+	hash, _, err := s.opts.Passwords.StationPassword(r.Context(), accountID, cpID)
+	if err != nil || hash == "" {
+		return err == nil, err
+	}
+	user, password, ok := r.BasicAuth()
+	if !ok || user != cpID {
+		return false, nil
+	}
+	return subtle.ConstantTimeCompare([]byte(account.HashToken(password)), []byte(hash)) == 1, nil
 }
 
 // stationConn is one station's connection.
