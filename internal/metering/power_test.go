@@ -17,7 +17,9 @@ func mv(sec int, measurand, phase, unit string, value int64) station.MeterValue 
 	}
 }
 
-func reg(sec int, wh int64) station.MeterValue { return mv(sec, station.DefaultMeasurand, "", "Wh", wh) }
+func reg(sec int, wh int64) station.MeterValue {
+	return mv(sec, station.DefaultMeasurand, "", "Wh", wh)
+}
 func pw(sec int, phase string, w int64) station.MeterValue {
 	return mv(sec, MeasurandPower, phase, "W", w)
 }
