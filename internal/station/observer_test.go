@@ -127,3 +127,48 @@ func TestObserver(t *testing.T) {
 		}
 	}
 }
+
+func (s *hookStore) AddMeterValues(ctx context.Context, values []MeterValue) error {
+	s.log = append(s.log, "meter values")
+	return nil
+}
+
+// meterRecorder is a MeterObserver that logs the values it is told of into the store's log.
+type meterRecorder struct{ store *hookStore }
+
+func (r *meterRecorder) MeterValuesStored(ctx context.Context, sess *Session, values []MeterValue) {
+	for _, v := range values {
+		r.store.log = append(r.store.log, "observed "+v.RawValue+" connector "+itoa(v.ConnectorID)+" transaction "+itoa(int(v.TransactionID)))
+	}
+}
+
+func TestMeterObserver(t *testing.T) {
+	received := time.Date(2026, 11, 24, 12, 30, 0, 0, time.UTC)
+	sess := &Session{Station: Station{ID: 1, ChargePointID: "CP", Registration: Accepted}}
+	ts := ocpp.DateTime{Time: received}
+	messages := []struct {
+		req  any
+		want []string
+	}{
+		{&ocpp.MeterValuesRequest{ConnectorID: 2, TransactionID: ptr(5), MeterValue: []ocpp.MeterValue{{Timestamp: ts, SampledValue: []ocpp.SampledValue{{Value: "7"}}}}},
+			[]string{"meter values", "observed 7 connector 2 transaction 5"}},
+		// The transactionData gets the transaction the stop resolved to (the hookStore's has
+		// connector 0) and its connector.
+		{&ocpp.StopTransactionRequest{TransactionID: 3, MeterStop: 10, Timestamp: ts,
+			TransactionData: []ocpp.TransactionData{{Timestamp: ts, SampledValue: []ocpp.TransactionSampledValue{{Value: "9"}}}}},
+			[]string{"stop", "observed 9 connector 0 transaction 3"}},
+		{&ocpp.StopTransactionRequest{TransactionID: 3, MeterStop: 10, Timestamp: ts}, []string{"stop"}},
+	}
+	for _, m := range messages {
+		store := &hookStore{}
+		svc := NewService(store, TagAuthorizer{Store: store}, time.Now, slog.New(slog.DiscardHandler))
+		svc.SetMeterObserver(&meterRecorder{store: store})
+		action, _ := ocpp.ActionOf(m.req)
+		if _, err := svc.Handle(context.Background(), sess, m.req, Source{Action: action, ReceivedAt: received}); err != nil {
+			t.Fatalf("%s: %v", action, err)
+		}
+		if !slices.Equal(store.log, m.want) {
+			t.Errorf("%s: stored and observed %q, want %q", action, store.log, m.want)
+		}
+	}
+}

@@ -21,6 +21,7 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	observer Observer
+	meters   MeterObserver
 }
 
 // Observer is told of messages that concern work other parts of the central system follow:
@@ -68,6 +69,18 @@ func (os Observers) each(f func(Observer) error) error {
 
 // SetObserver sets the observer, nil for none. It must be called before the Service is used.
 func (s *Service) SetObserver(o Observer) { s.observer = o }
+
+// MeterObserver is told of meter values once they are stored: those of MeterValues, and the
+// transactionData of a StopTransaction (with the transaction and connector it resolved to).
+// It cannot fail the message: what it does with them (live power, a wake-up for the work
+// that follows stored values) must not hold up the station.
+type MeterObserver interface {
+	MeterValuesStored(ctx context.Context, sess *Session, values []MeterValue)
+}
+
+// SetMeterObserver sets the meter observer, nil for none. It must be called before the
+// Service is used.
+func (s *Service) SetMeterObserver(o MeterObserver) { s.meters = o }
 
 // NewService returns a Service. now is the clock (time.Now outside tests).
 func NewService(store Store, auth Authorizer, now func() time.Time, log *slog.Logger) *Service {
@@ -319,6 +332,12 @@ func (s *Service) stopTransaction(ctx context.Context, sess *Session, r *ocpp.St
 	if err != nil {
 		return nil, fmt.Errorf("stop transaction: %w", err)
 	}
+	if s.meters != nil && len(data) > 0 {
+		for i := range data {
+			data[i].ConnectorID, data[i].TransactionID = tx.ConnectorID, tx.ID
+		}
+		s.meters.MeterValuesStored(ctx, sess, data)
+	}
 	if tx.HasFlag(FlagRegisterReset) {
 		s.log.Warn("meterStop below meterStart", "station", sess.Station.ChargePointID, "transaction", tx.ID,
 			"meterStart", tx.MeterStartWh, "meterStop", tx.MeterStopWh)
@@ -354,6 +373,9 @@ func (s *Service) meterValues(ctx context.Context, sess *Session, r *ocpp.MeterV
 	}
 	if err := s.store.AddMeterValues(ctx, values); err != nil {
 		return nil, fmt.Errorf("meter values: %w", err)
+	}
+	if s.meters != nil {
+		s.meters.MeterValuesStored(ctx, sess, values)
 	}
 	return &ocpp.MeterValuesResponse{}, nil
 }
