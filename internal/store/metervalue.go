@@ -53,7 +53,11 @@ func nullTransactionID(id int64) any {
 	return id
 }
 
+// insertMeterValues inserts values and marks the series they change.
 func insertMeterValues(t *wtx, values []station.MeterValue) error {
+	if err := markMeterValues(t, values); err != nil {
+		return err
+	}
 	for len(values) > 0 {
 		n := min(len(values), t.rowsPerInsert)
 		args := make([]any, 0, n*meterValueParams)

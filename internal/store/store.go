@@ -191,9 +191,9 @@ func newStore(read, write *sql.DB, d dialect, logger *slog.Logger) *Store {
 	// its own cache of prepared statements per connection, and each statement costs a round
 	// trip, so PostgreSQL gets the largest INSERTs.
 	if d == dialectPostgres {
-		s.w = newWriter(write, false, maxRowsPerInsert, networkTxTimeout, logger)
+		s.w = newWriter(write, false, maxRowsPerInsert, networkTxTimeout, s.now, logger)
 	} else {
-		s.w = newWriter(write, true, sqliteRowsPerInsert, 0, logger)
+		s.w = newWriter(write, true, sqliteRowsPerInsert, 0, s.now, logger)
 	}
 	return s
 }

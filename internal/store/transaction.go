@@ -95,6 +95,9 @@ func (s *Store) StartTransaction(ctx context.Context, start station.StartTx) (st
 			start.StationID, ms(start.StartedAt), start.ConnectorID, start.IdTag, start.MeterStartWh))
 		if err == nil {
 			retried = true
+			if err := markSeries(t, tx.StationID, tx.ID); err != nil {
+				return err
+			}
 			return insertTransactionEvent(t, tx.ID, eventStartRetried, "", start.Source, at)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -114,6 +117,9 @@ func (s *Store) StartTransaction(ctx context.Context, start station.StartTx) (st
 			return err
 		}
 		if err := insertTransactionEvent(t, id, eventStarted, "", start.Source, at); err != nil {
+			return err
+		}
+		if err := markSeries(t, start.StationID, id); err != nil {
 			return err
 		}
 		tx, err = transactionByID(t.ctx, t, start.AccountID, id)
@@ -139,8 +145,11 @@ func (s *Store) StopTransaction(ctx context.Context, stop station.StopTx) (stati
 	var tx station.Transaction
 	err := s.w.do(ctx, func(t *wtx) error {
 		var err error
-		tx, err = s.stop(t, stop, at)
-		return err
+		if tx, err = s.stop(t, stop, at); err != nil {
+			return err
+		}
+		// Also a stop that changes nothing: a rebuild is cheap, and it heals a series.
+		return markSeries(t, tx.StationID, tx.ID)
 	})
 	if err != nil {
 		return station.Transaction{}, fmt.Errorf("store: stop transaction %d: %w", stop.TransactionID, err)
@@ -284,6 +293,12 @@ func (s *Store) createFromStop(t *wtx, stop station.StopTx, at time.Time) (stati
 		stop.StationID, stop.TransactionID, tx.ID); err != nil {
 		return station.Transaction{}, err
 	}
+	// The values that marked the reported id are the new transaction's now, which the
+	// caller marks; no transaction of the station has the reported id.
+	if _, err := t.exec(`DELETE FROM series_pending WHERE station_id = $1 AND transaction_id = $2`,
+		stop.StationID, stop.TransactionID); err != nil {
+		return station.Transaction{}, err
+	}
 	if err := insertMeterValues(t, stopData(stop, tx)); err != nil {
 		return station.Transaction{}, err
 	}
@@ -345,6 +360,9 @@ func closeOpen(t *wtx, stationID int64, before time.Time, reason string, src sta
 			return nil, err
 		}
 		if err := insertTransactionEvent(t, tx.ID, eventClosedOnBoot, reason, src, at); err != nil {
+			return nil, err
+		}
+		if err := markSeries(t, tx.StationID, tx.ID); err != nil {
 			return nil, err
 		}
 		open[i] = tx

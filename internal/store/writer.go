@@ -58,7 +58,9 @@ type writer struct {
 	// context with a goroutine per statement, and an embedded database has no connection
 	// to lose.
 	txTimeout time.Duration
-	logger    *slog.Logger
+	// now stamps the marks a transaction makes (series_pending.marked_at).
+	now    func() time.Time
+	logger *slog.Logger
 
 	mu     sync.RWMutex // held for reading while sending, so that close never closes ops under a send
 	closed bool
@@ -67,12 +69,13 @@ type writer struct {
 	stopped chan struct{}
 }
 
-func newWriter(db *sql.DB, prepare bool, rowsPerInsert int, txTimeout time.Duration, logger *slog.Logger) *writer {
+func newWriter(db *sql.DB, prepare bool, rowsPerInsert int, txTimeout time.Duration, now func() time.Time, logger *slog.Logger) *writer {
 	w := &writer{
 		db:            db,
 		prepare:       prepare,
 		rowsPerInsert: rowsPerInsert,
 		txTimeout:     txTimeout,
+		now:           now,
 		logger:        logger,
 		ops:           make(chan *op, queueLen),
 		stopped:       make(chan struct{}),
@@ -288,7 +291,7 @@ func (w *writer) begin() (*wtx, context.CancelFunc, error) {
 	if err != nil {
 		return nil, cancel, err
 	}
-	t := &wtx{ctx: ctx, tx: tx, rowsPerInsert: w.rowsPerInsert}
+	t := &wtx{ctx: ctx, tx: tx, rowsPerInsert: w.rowsPerInsert, at: w.now()}
 	if w.prepare {
 		t.stmts = make(map[string]*sql.Stmt)
 	}
@@ -311,6 +314,7 @@ type wtx struct {
 	tx            *sql.Tx
 	stmts         map[string]*sql.Stmt // nil: run statements unprepared
 	rowsPerInsert int
+	at            time.Time // when the transaction began, the time of the marks it makes
 }
 
 func (t *wtx) stmt(query string) (*sql.Stmt, error) {
