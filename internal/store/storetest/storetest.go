@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Tokens", testTokens},
 		{"Billing", testBilling},
 		{"Access", testAccess},
+		{"Series", testSeries},
 		{"Portal", testPortal},
 	}
 	for _, tc := range tests {
