@@ -90,8 +90,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	app := server.New(st, server.Config{
-		RPC:    rpc.Options{CallTimeout: *callTimeout, PingInterval: *pingInterval, MaxFrameBytes: *maxFrame, Logger: log},
-		Logger: log,
+		RPC:       rpc.Options{CallTimeout: *callTimeout, PingInterval: *pingInterval, MaxFrameBytes: *maxFrame, Logger: log},
+		Logger:    log,
+		PublicURL: *publicURL,
 	})
 	srv := &http.Server{
 		Handler:           app.Handler,
@@ -155,7 +156,7 @@ func firstStart(ctx context.Context, st *store.Store, sf storeFlags, email, base
 	msg := fmt.Sprintf(`
 chargebook: first start, created an operator account.
   e-mail:     %s
-  password:   %s (for the portal at %s/, which comes in a later release)
+  password:   %s (log in to the portal at %s/)
   station URL to paste into your chargers (the charger appends its id):
               %s
   REST API at %s/api/v1 — get a token with:

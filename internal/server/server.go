@@ -1,5 +1,5 @@
 // Package server assembles chargebook from its parts: the station service with the access
-// rules, the OCPP endpoint, remote operations, session pricing, the REST API and the
+// rules, the OCPP endpoint, remote operations, session pricing, the REST API, the portal and the
 // background work of the access rules. It is the one place they are wired together, used by
 // `chargebook serve` and by the end-to-end tests, so that the tests run what is deployed.
 //
@@ -22,6 +22,7 @@ import (
 	"github.com/chargebook/chargebook/internal/operation"
 	"github.com/chargebook/chargebook/internal/station"
 	"github.com/chargebook/chargebook/internal/store"
+	"github.com/chargebook/chargebook/internal/web"
 )
 
 // Config tunes the assembled server; the zero value gives the defaults.
@@ -30,6 +31,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
+	// PublicURL is the server's address as chargers and browsers reach it; the portal shows
+	// station URLs with it. Empty: from each request.
+	PublicURL string
 }
 
 // Server is chargebook assembled. Handler serves stations, the REST API and health checks.
@@ -39,6 +43,7 @@ type Server struct {
 	Operations *operation.Service
 	Billing    *billing.Service
 	Access     *authz.Service
+	Portal     *web.Portal
 
 	stopAccess context.CancelFunc
 	accessDone chan struct{}
@@ -60,7 +65,7 @@ func New(st *store.Store, cfg Config) *Server {
 	// Stations are answered with the accounts' access rules.
 	authorizer := authz.NewAuthorizer(st, log)
 	svc := station.NewService(st, authorizer, now, log)
-	ocppServer := csms.New(st, svc, csms.Options{RPC: cfg.RPC, Logger: log, Now: now})
+	ocppServer := csms.New(st, svc, csms.Options{RPC: cfg.RPC, Logger: log, Now: now, Passwords: st})
 	// Remote operations go out through the OCPP endpoint and follow what the stations report;
 	// sessions are priced as they start and stop.
 	ops := operation.NewService(st, csms.Sender{Server: ocppServer}, now, log)
@@ -76,8 +81,14 @@ func New(st *store.Store, cfg Config) *Server {
 		access.Run(ctx)
 	}()
 	restAPI := api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Billing: prices, Access: access, Logger: log})
+	// The portal is a sibling of the API on the same services, mounted at "/".
+	portal, err := web.New(web.Deps{Store: st, Operations: ops, Live: ocppServer, PublicURL: cfg.PublicURL, Now: now, Logger: log})
+	if err != nil {
+		panic(fmt.Sprintf("server: the portal's embedded templates: %v", err)) // caught by every test that wires a server
+	}
 	return &Server{
-		Handler:    Routes(ocppServer, restAPI),
+		Handler:    routes(ocppServer, restAPI, portal),
+		Portal:     portal,
 		OCPP:       ocppServer,
 		Operations: ops,
 		Billing:    prices,
@@ -102,16 +113,25 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // API, and answers health checks. New uses it; tests that wire a part differently (a clock of
 // their own) use it to route as the product does.
 func Routes(ocppServer *csms.Server, restAPI http.Handler) http.Handler {
+	return routes(ocppServer, restAPI, nil)
+}
+
+// routes is Routes with the portal at "/"; without one, "/" says what the server is.
+func routes(ocppServer *csms.Server, restAPI, portal http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix, restAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "chargebook central system is running.\nStations connect to /api/Ocpp16/<accountKey>/<chargePointId>.\nREST API: /api/v1/ (see /api/v1/openapi.json).\n")
-	})
+	if portal != nil {
+		mux.Handle("/", portal)
+	} else {
+		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, "chargebook central system is running.\nStations connect to /api/Ocpp16/<accountKey>/<chargePointId>.\nREST API: /api/v1/ (see /api/v1/openapi.json).\n")
+		})
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if csms.IsStationPath(r.URL.Path) {
 			ocppServer.ServeHTTP(w, r)
