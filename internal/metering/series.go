@@ -1,12 +1,20 @@
 // Package metering turns the energy register readings of one meter (one connector or one
-// transaction) into a 15-minute energy series, and splits such a series by tariff window.
+// transaction) into a 15-minute energy series, splits such a series by tariff window, and
+// keeps the stored series of every transaction current.
 //
-// It is pure: no clock reads, no database, no goroutines, no I/O, standard library only, so
-// that it can be tested by table and fuzzed. It is not for storing series, reading
-// MeterValues off the wire (see package station for normalising sampled values to Wh) or
-// exporting load profiles (SDAT, MSCONS, CSV); those belong to their own packages.
+// Its functions are pure: Build, TransactionSeries (a transaction's series, with the quirks
+// of real chargers), LivePower (a connector's power from its meter values),
+// PlanBillingMetering (the configuration billing-grade data needs), Split and QuarterHours
+// read no clock, no database, start no goroutine and do no I/O, so that they can be tested
+// by table and fuzzed. The Service is their one user with state: its Run rebuilds the series
+// the Store marks pending as meter values, starts and stops are stored; it answers series,
+// calendar and external-series queries, follows live power in memory as the station service
+// tells it of stored values, and sets stations up for billing-grade meter values through
+// remote operations. Storage is the Store's (package store); reading MeterValues off the
+// wire and normalising them to Wh is package station's; exporting load profiles (SDAT, CSV)
+// is package loadprofile's.
 //
-// The algorithm follows docs "billing-and-metering" §3.6 and the charger pitfalls of §4.4:
+// Build's algorithm follows docs "billing-and-metering" §3.6 and the charger pitfalls of §4.4:
 //
 //   - Readings are sorted by (time, Wh, context), so late readings arriving out of order
 //     give the same result as readings in order; exact duplicates are dropped.

@@ -20,7 +20,7 @@ import (
 // t0 is Monday 2 March 2026 09:00 UTC, 10:00 in Zurich (HT).
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-func min(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+func mins(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
 
 // clock is a settable now.
 type clock struct {
@@ -132,7 +132,7 @@ func (e *env) rebuild() int {
 
 func (e *env) rows(tx int) []metering.SeriesRow {
 	e.t.Helper()
-	rows, err := e.store.Series(e.ctx, e.acct.ID, metering.SeriesFilter{From: min(-60), To: min(24 * 60), TransactionID: int64(tx)}, metering.GroupTransaction)
+	rows, err := e.store.Series(e.ctx, e.acct.ID, metering.SeriesFilter{From: mins(-60), To: mins(24 * 60), TransactionID: int64(tx)}, metering.GroupTransaction)
 	e.must(err)
 	return rows
 }
@@ -147,11 +147,11 @@ func total(rows []metering.SeriesRow) int64 {
 
 func TestStoredSeriesSumsToEnergy(t *testing.T) {
 	e := newEnv(t)
-	tx := e.start(1, 10_000, min(5))
+	tx := e.start(1, 10_000, mins(5))
 	for m := 10; m <= 75; m += 5 {
-		e.meterValues(1, tx, min(m), register(10_000+int64(m-5)*40))
+		e.meterValues(1, tx, mins(m), register(10_000+int64(m-5)*40))
 	}
-	e.stop(tx, 12_810, min(77))
+	e.stop(tx, 12_810, mins(77))
 	if n := e.rebuild(); n != 1 {
 		t.Fatalf("rebuilt %d transactions, want 1", n)
 	}
@@ -161,7 +161,7 @@ func TestStoredSeriesSumsToEnergy(t *testing.T) {
 	if stored.EnergyWh == nil || total(rows) != *stored.EnergyWh || *stored.EnergyWh != 2810 {
 		t.Fatalf("series sums to %d Wh, transaction has %v", total(rows), stored.EnergyWh)
 	}
-	if len(rows) != 6 || !rows[0].Start.Equal(min(0)) || !rows[5].Start.Equal(min(75)) {
+	if len(rows) != 6 || !rows[0].Start.Equal(mins(0)) || !rows[5].Start.Equal(mins(75)) {
 		t.Errorf("rows %+v, want the quarter hours 09:00..10:15", rows)
 	}
 	// Nothing left to do: a second pass rebuilds nothing.
@@ -172,8 +172,8 @@ func TestStoredSeriesSumsToEnergy(t *testing.T) {
 
 func TestLateMeterValuesChangeTheSeries(t *testing.T) {
 	e := newEnv(t)
-	tx := e.start(1, 0, min(0))
-	e.stop(tx, 3000, min(60))
+	tx := e.start(1, 0, mins(0))
+	e.stop(tx, 3000, mins(60))
 	e.rebuild()
 	before := e.rows(tx)
 	if total(before) != 3000 || len(before) != 4 || before[0].EnergyWh != 750 {
@@ -182,8 +182,8 @@ func TestLateMeterValuesChangeTheSeries(t *testing.T) {
 	// The station was offline: its queued readings arrive after the stop, with older
 	// timestamps. All of the energy was charged in the first quarter hour.
 	e.clock.add(2 * time.Hour)
-	e.meterValues(1, tx, min(15), sample{value: "3000", context: "Sample.Clock"})
-	e.meterValues(1, tx, min(30), sample{value: "3000", context: "Sample.Clock"})
+	e.meterValues(1, tx, mins(15), sample{value: "3000", context: "Sample.Clock"})
+	e.meterValues(1, tx, mins(30), sample{value: "3000", context: "Sample.Clock"})
 	if n := e.rebuild(); n != 1 {
 		t.Fatalf("rebuilt %d, want 1", n)
 	}
@@ -195,7 +195,7 @@ func TestLateMeterValuesChangeTheSeries(t *testing.T) {
 		}
 	}
 	// The same values again (a retry) mark it again; the rebuild gives the same rows.
-	e.meterValues(1, tx, min(15), sample{value: "3000", context: "Sample.Clock"})
+	e.meterValues(1, tx, mins(15), sample{value: "3000", context: "Sample.Clock"})
 	if n := e.rebuild(); n != 1 {
 		t.Fatalf("rebuilt %d, want 1", n)
 	}
@@ -210,8 +210,8 @@ func TestRunRebuildsWhenKicked(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); e.svc.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	tx := e.start(1, 0, min(0))
-	e.stop(tx, 1000, min(30))
+	tx := e.start(1, 0, mins(0))
+	e.stop(tx, 1000, mins(30))
 	deadline := time.Now().Add(5 * time.Second)
 	for total(e.rows(tx)) != 1000 {
 		if time.Now().After(deadline) {
@@ -225,19 +225,19 @@ func TestLivePower(t *testing.T) {
 	e := newEnv(t)
 	updates, cancel := e.svc.Subscribe(e.acct.ID)
 	defer cancel()
-	tx := e.start(1, 10_000, min(0))
-	e.clock.set(min(1))
-	e.meterValues(1, tx, min(1), register(10_100), power(7400))
+	tx := e.start(1, 10_000, mins(0))
+	e.clock.set(mins(1))
+	e.meterValues(1, tx, mins(1), register(10_100), power(7400))
 	// Connector 2 sends only its register: the slope of the newest two 10 s apart.
-	tx2 := e.start(2, 50_000, min(0))
-	e.meterValues(2, tx2, min(0), register(50_000))
-	e.meterValues(2, tx2, min(1), register(50_185))
+	tx2 := e.start(2, 50_000, mins(0))
+	e.meterValues(2, tx2, mins(0), register(50_000))
+	e.meterValues(2, tx2, mins(1), register(50_185))
 
 	got, err := e.svc.LivePower(e.ctx, e.acct, e.sess.Station.ID)
 	e.must(err)
 	want := []metering.Power{
-		{StationID: e.sess.Station.ID, ChargePointID: "CP-1", ConnectorID: 1, TransactionID: int64(tx), PowerW: 7400, Source: "measured", SampledAt: min(1)},
-		{StationID: e.sess.Station.ID, ChargePointID: "CP-1", ConnectorID: 2, TransactionID: int64(tx2), PowerW: 11_100, Source: "register", SampledAt: min(1)},
+		{StationID: e.sess.Station.ID, ChargePointID: "CP-1", ConnectorID: 1, TransactionID: int64(tx), PowerW: 7400, Source: "measured", SampledAt: mins(1)},
+		{StationID: e.sess.Station.ID, ChargePointID: "CP-1", ConnectorID: 2, TransactionID: int64(tx2), PowerW: 11_100, Source: "register", SampledAt: mins(1)},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("live power\n%+v, want\n%+v", got, want)
@@ -252,7 +252,7 @@ func TestLivePower(t *testing.T) {
 	}
 
 	// After more than 3 minutes without values, stale.
-	e.clock.set(min(4).Add(time.Second))
+	e.clock.set(mins(4).Add(time.Second))
 	got, err = e.svc.LivePower(e.ctx, e.acct, e.sess.Station.ID)
 	e.must(err)
 	if len(got) != 2 || !got[0].Stale || !got[1].Stale {
@@ -260,14 +260,14 @@ func TestLivePower(t *testing.T) {
 	}
 
 	// A stop publishes 0 for its connector.
-	e.stop(tx, 10_500, min(4))
+	e.stop(tx, 10_500, mins(4))
 	if p := <-updates; p.ConnectorID != 1 || p.PowerW != 0 || p.Source != metering.SourcePowerStopped {
 		t.Errorf("update on stop %+v", p)
 	}
 
 	// After a restart, nothing in memory: the last 10 minutes are read from the store, with
 	// the stop.
-	e.clock.set(min(5))
+	e.clock.set(mins(5))
 	restarted := e.newService(nil)
 	got, err = restarted.LivePower(e.ctx, e.acct, e.sess.Station.ID)
 	e.must(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/chargebook/chargebook/internal/authz"
 	"github.com/chargebook/chargebook/internal/billing"
 	"github.com/chargebook/chargebook/internal/csms"
+	"github.com/chargebook/chargebook/internal/metering"
 	"github.com/chargebook/chargebook/internal/ocpp/rpc"
 	"github.com/chargebook/chargebook/internal/operation"
 	"github.com/chargebook/chargebook/internal/station"
@@ -44,9 +45,12 @@ type Server struct {
 	Billing    *billing.Service
 	Access     *authz.Service
 	Portal     *web.Portal
+	Metering   *metering.Service
 
-	stopAccess context.CancelFunc
-	accessDone chan struct{}
+	// stopAccess stops the background work of access and metering; both close their done.
+	stopAccess   context.CancelFunc
+	accessDone   chan struct{}
+	meteringDone chan struct{}
 }
 
 // New wires chargebook on the store and starts its background work; Shutdown stops it.
@@ -70,7 +74,10 @@ func New(st *store.Store, cfg Config) *Server {
 	// sessions are priced as they start and stop.
 	ops := operation.NewService(st, csms.Sender{Server: ocppServer}, now, log)
 	prices := billing.NewService(st, st, st, st, now, log)
-	svc.SetObserver(station.Observers{ops, prices})
+	// Stored meter values keep the 15-minute series current and feed live power.
+	meters := metering.NewService(metering.Deps{Store: st, Stations: st, Operations: ops, Now: now, Logger: log})
+	svc.SetMeterObserver(meters)
+	svc.SetObserver(station.Observers{ops, prices, meters})
 	// Rule changes reach the stations' local lists, and sessions are stopped at the end of
 	// their window.
 	access := authz.NewService(authz.Deps{Authorizer: authorizer, Store: st, Stations: st, Operations: ops, Live: ocppServer, Logger: log})
@@ -80,6 +87,11 @@ func New(st *store.Store, cfg Config) *Server {
 		defer close(done)
 		access.Run(ctx)
 	}()
+	meteringDone := make(chan struct{})
+	go func() {
+		defer close(meteringDone)
+		meters.Run(ctx)
+	}()
 	restAPI := api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Billing: prices, Access: access, Logger: log})
 	// The portal is a sibling of the API on the same services, mounted at "/".
 	portal, err := web.New(web.Deps{Store: st, Operations: ops, Live: ocppServer, PublicURL: cfg.PublicURL, Now: now, Logger: log})
@@ -87,14 +99,16 @@ func New(st *store.Store, cfg Config) *Server {
 		panic(fmt.Sprintf("server: the portal's embedded templates: %v", err)) // caught by every test that wires a server
 	}
 	return &Server{
-		Handler:    routes(ocppServer, restAPI, portal),
-		Portal:     portal,
-		OCPP:       ocppServer,
-		Operations: ops,
-		Billing:    prices,
-		Access:     access,
-		stopAccess: stop,
-		accessDone: done,
+		Handler:      routes(ocppServer, restAPI, portal),
+		Portal:       portal,
+		OCPP:         ocppServer,
+		Operations:   ops,
+		Billing:      prices,
+		Access:       access,
+		Metering:     meters,
+		stopAccess:   stop,
+		accessDone:   done,
+		meteringDone: meteringDone,
 	}
 }
 
@@ -103,6 +117,7 @@ func New(st *store.Store, cfg Config) *Server {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopAccess()
 	<-s.accessDone
+	<-s.meteringDone
 	if err := s.OCPP.Shutdown(ctx); err != nil {
 		return fmt.Errorf("server shutdown: %w", err)
 	}
