@@ -282,3 +282,138 @@ func TestLivePower(t *testing.T) {
 		t.Errorf("another account's station: %v", err)
 	}
 }
+
+func TestSeriesGrid(t *testing.T) {
+	e := newEnv(t)
+	// 09:00..09:30 UTC on Monday 2 March is 10:00..10:30 in Zurich: HT. 1000 Wh.
+	tx := e.start(1, 0, mins(0))
+	e.stop(tx, 1000, mins(30))
+	// Sunday 1 March, 09:00 UTC: NT. 400 Wh on connector 2.
+	tx2 := e.start(2, 0, mins(-24*60))
+	e.stop(tx2, 400, mins(-24*60+15))
+	e.rebuild()
+
+	from, to := mins(-24*60), mins(60)
+	got, err := e.svc.Series(e.ctx, e.acct, metering.SeriesFilter{From: from, To: to}, metering.GroupNone)
+	e.must(err)
+	if len(got) != 1 {
+		t.Fatalf("%d groups, want 1", len(got))
+	}
+	s := got[0]
+	if len(s.Intervals) != 25*4 || s.TotalWh != 1400 || s.HTWh != 1000 || s.NTWh != 400 {
+		t.Fatalf("%d intervals, total %d, HT %d, NT %d", len(s.Intervals), s.TotalWh, s.HTWh, s.NTWh)
+	}
+	first, idle, last := s.Intervals[0], s.Intervals[1], s.Intervals[96]
+	if first.EnergyWh != 400 || first.Sessions != 1 || first.HT || first.Quality == metering.Missing {
+		t.Errorf("Sunday's quarter hour %+v", first)
+	}
+	if idle.EnergyWh != 0 || idle.Sessions != 0 || idle.Quality != metering.Missing {
+		t.Errorf("an idle quarter hour %+v", idle)
+	}
+	if !last.Start.Equal(mins(0)) || last.EnergyWh != 500 || last.Sessions != 1 || !last.HT {
+		t.Errorf("Monday's first quarter hour %+v", last)
+	}
+
+	byConnector, err := e.svc.Series(e.ctx, e.acct, metering.SeriesFilter{From: from, To: to}, metering.GroupConnector)
+	e.must(err)
+	if len(byConnector) != 2 || byConnector[0].TotalWh+byConnector[1].TotalWh != 1400 {
+		t.Errorf("by connector: %d groups", len(byConnector))
+	}
+	// Nothing charged, no grouping: one series of zeros.
+	empty, err := e.svc.Series(e.ctx, e.acct, metering.SeriesFilter{From: mins(24 * 60), To: mins(25 * 60)}, metering.GroupNone)
+	e.must(err)
+	if len(empty) != 1 || len(empty[0].Intervals) != 4 || empty[0].TotalWh != 0 {
+		t.Errorf("an empty window: %+v", empty)
+	}
+}
+
+func TestSeriesInvalid(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		f     metering.SeriesFilter
+		by    metering.GroupBy
+		field string
+	}{
+		{metering.SeriesFilter{To: mins(15)}, "", "from"},
+		{metering.SeriesFilter{From: mins(1), To: mins(15)}, "", "from"},
+		{metering.SeriesFilter{From: mins(0), To: mins(16)}, "", "to"},
+		{metering.SeriesFilter{From: mins(15), To: mins(15)}, "", "to"},
+		{metering.SeriesFilter{From: mins(0), To: mins(367 * 24 * 60)}, "", "to"},
+		{metering.SeriesFilter{From: mins(0), To: mins(15), ConnectorID: 1}, "", "connectorId"},
+		{metering.SeriesFilter{From: mins(0), To: mins(15)}, "week", "groupBy"},
+	}
+	for _, tt := range tests {
+		_, err := e.svc.Series(e.ctx, e.acct, tt.f, tt.by)
+		var bad metering.Invalid
+		if !errors.As(err, &bad) || bad[0].Field != tt.field {
+			t.Errorf("%+v by %q: %v, want Invalid naming %s", tt.f, tt.by, err, tt.field)
+		}
+	}
+}
+
+func TestCalendar(t *testing.T) {
+	e := newEnv(t)
+	cal, err := e.svc.Calendar(e.ctx, e.acct)
+	e.must(err)
+	if cal.Loc.String() != "Europe/Zurich" || len(cal.HT) != 6 {
+		t.Fatalf("default calendar %+v, want SwissStandard in Zurich", cal)
+	}
+	h := time.Hour
+	bad := []struct {
+		windows []metering.Window
+		field   string
+	}{
+		{[]metering.Window{{Day: 7, From: 0, To: h}}, "windows[0].day"},
+		{[]metering.Window{{Day: 1, From: 10 * time.Minute, To: h}}, "windows[0].from"},
+		{[]metering.Window{{Day: 1, From: h, To: h}}, "windows[0].to"},
+		{[]metering.Window{{Day: 1, From: h, To: 25 * h}}, "windows[0].to"},
+		{[]metering.Window{{Day: 1, From: 7 * h, To: 12 * h}, {Day: 1, From: 11 * h, To: 20 * h}}, "windows[1]"},
+	}
+	for _, tt := range bad {
+		_, err := e.svc.SetCalendar(e.ctx, e.acct, tt.windows)
+		var inv metering.Invalid
+		if !errors.As(err, &inv) || inv[0].Field != tt.field {
+			t.Errorf("%+v: %v, want Invalid naming %s", tt.windows, err, tt.field)
+		}
+	}
+	// Weekdays 06:00-22:00 and Sunday none: stored sorted and read back.
+	windows := []metering.Window{{Day: time.Friday, From: 6 * h, To: 22 * h}, {Day: time.Monday, From: 6 * h, To: 12 * h}, {Day: time.Monday, From: 12 * h, To: 24 * h}}
+	_, err = e.svc.SetCalendar(e.ctx, e.acct, windows)
+	e.must(err)
+	cal, err = e.svc.Calendar(e.ctx, e.acct)
+	e.must(err)
+	want := []metering.Window{windows[1], windows[2], windows[0]}
+	if !reflect.DeepEqual(cal.HT, want) {
+		t.Errorf("stored calendar %+v, want %+v", cal.HT, want)
+	}
+}
+
+func TestExternalSeries(t *testing.T) {
+	e := newEnv(t)
+	ivs := []metering.ExternalInterval{{Start: mins(15), EnergyWh: 200}, {Start: mins(0), EnergyWh: 100, Quality: metering.Estimated}}
+	e.must(e.svc.ImportExternal(e.ctx, e.acct, "pv-roof_1", ivs))
+	got, err := e.svc.ExternalSeries(e.ctx, e.acct, "pv-roof_1", mins(0), mins(60))
+	e.must(err)
+	want := []metering.ExternalInterval{{Start: mins(0), EnergyWh: 100, Quality: metering.Estimated}, {Start: mins(15), EnergyWh: 200, Quality: metering.Measured}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("external series %+v, want %+v", got, want)
+	}
+	bad := []struct {
+		name  string
+		ivs   []metering.ExternalInterval
+		field string
+	}{
+		{"PV", ivs, "name"},
+		{"", ivs, "name"},
+		{"pv", []metering.ExternalInterval{{Start: mins(1), EnergyWh: 1}}, "intervals[0].start"},
+		{"pv", []metering.ExternalInterval{{Start: mins(0), EnergyWh: -1}}, "intervals[0].energyWh"},
+		{"pv", []metering.ExternalInterval{{Start: mins(0)}, {Start: mins(0)}}, "intervals[1].start"},
+	}
+	for _, tt := range bad {
+		err := e.svc.ImportExternal(e.ctx, e.acct, tt.name, tt.ivs)
+		var inv metering.Invalid
+		if !errors.As(err, &inv) || inv[0].Field != tt.field {
+			t.Errorf("%q %+v: %v, want Invalid naming %s", tt.name, tt.ivs, err, tt.field)
+		}
+	}
+}
