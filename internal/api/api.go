@@ -94,6 +94,9 @@ type Deps struct {
 	// Access keeps who may charge where and when (see access.go); without it those routes
 	// answer 503, and id tags are saved without users.
 	Access Access
+	// Energy keeps the 15-minute energy series, the HT/NT calendar, live power and
+	// external series (see energy.go); without it those routes answer 503.
+	Energy Energy
 }
 
 // HandlerFunc handles a request that passed the checks of its Route. It writes a successful
@@ -154,6 +157,7 @@ func (a *API) routes() []Route {
 		a.idTagRoutes(),
 		a.operationRoutes(),
 		a.accessRoutes(),
+		a.energyRoutes(),
 	)
 }
 
