@@ -92,7 +92,7 @@ func New(st *store.Store, cfg Config) *Server {
 		defer close(meteringDone)
 		meters.Run(ctx)
 	}()
-	restAPI := api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Billing: prices, Access: access, Logger: log})
+	restAPI := api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Billing: prices, Access: access, Energy: meters, Logger: log})
 	// The portal is a sibling of the API on the same services, mounted at "/".
 	portal, err := web.New(web.Deps{Store: st, Operations: ops, Live: ocppServer, PublicURL: cfg.PublicURL, Now: now, Logger: log})
 	if err != nil {
