@@ -37,7 +37,7 @@
 //     for an htmx swap, c.Redirect(path), or an error (ErrNotFound and station.ErrNotFound
 //     give the 404 page; HTTPError a status of its own; anything else is logged and a 500).
 //  4. Forms: parse with c.Form(), validate on the server, and on a mistake re-render the page
-//     with form.Fail(field, "message.key"); the field shows the message next to it and keeps
+//     with form.Fail(field, key), key a message key; the field shows the message next to it and keeps
 //     what was typed (see signup in auth.go).
 //  5. A tab in the navigation is one line in layout.html.
 //  6. Add the routes to the table of TestAuthorization (web_test.go) with a request each.

@@ -1,0 +1,4 @@
+package web
+
+// Messages exposes the texts to the tests.
+func Messages() map[string][2]string { return messages }
