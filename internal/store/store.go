@@ -10,6 +10,11 @@
 // once its write is committed, and one commit per message would cap the central system at a
 // few thousand messages a second. The meter values of a batch share multi-row INSERTs.
 //
+// A write that changes what a transaction's 15-minute series is built from (its meter
+// values, its start or stop, a register reading of its connector within its span) marks the
+// transaction in the same database transaction; the metering service rebuilds what is
+// marked (metering.Store).
+//
 // It is not where the rules of OCPP live: which stop belongs to which start, or how energy
 // is settled, is decided by package station; this package only applies them atomically.
 package store

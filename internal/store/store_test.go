@@ -290,6 +290,53 @@ func benchAddMeterValues(b *testing.B, s *store.Store) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 }
 
+func BenchmarkAddTransactionMeterValues(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchAddTransactionMeterValues(b, openSQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { benchAddTransactionMeterValues(b, openPostgres(b, postgresAdmin(b))) })
+}
+
+// benchAddTransactionMeterValues is benchAddMeterValues with the values naming one of 256
+// open transactions, which marks their series, and a clock-aligned reading without a
+// transaction id in every tenth call, which marks the transaction of its connector.
+func benchAddTransactionMeterValues(b *testing.B, s *store.Store) {
+	a, st := setup(b, s)
+	ctx := context.Background()
+	const open = 256
+	txs := make([]int64, open)
+	for i := range txs {
+		tx, _, err := s.StartTransaction(ctx, station.StartTx{AccountID: a.ID, StationID: st.ID,
+			ConnectorID: i + 1, IdTag: "TAG", StartedAt: time.UnixMilli(1),
+			Source: station.Source{Action: "StartTransaction", MessageID: "m", Payload: []byte(`{}`), ReceivedAt: time.UnixMilli(1)}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		txs[i] = tx.ID
+	}
+	var clock atomic.Int64
+	clock.Store(1)
+	b.SetParallelism(64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := clock.Add(1)
+			vs := values(st.ID, 4, time.UnixMilli(n))
+			c := int(n % open)
+			for i := range vs {
+				vs[i].ConnectorID = c + 1
+				if n%10 != 0 {
+					vs[i].TransactionID = txs[c]
+				}
+			}
+			if err := s.AddMeterValues(ctx, vs); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+}
+
 func BenchmarkStartTransaction(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { benchStartTransaction(b, openSQLite(b)) })
 	b.Run("postgres", func(b *testing.B) { benchStartTransaction(b, openPostgres(b, postgresAdmin(b))) })
