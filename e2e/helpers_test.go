@@ -64,6 +64,7 @@ type system struct {
 	acct     account.Account
 	token    string
 	url      string // http://127.0.0.1:port
+	app      *server.Server
 }
 
 // systemConfig is what a test may change before the system starts.
@@ -121,7 +122,7 @@ func newSystem(t *testing.T, configure ...func(*systemConfig)) *system {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	return &system{t: t, ctx: ctx, store: st, endpoint: ocppServer, acct: a, token: secret, url: hs.URL}
+	return &system{t: t, ctx: ctx, store: st, endpoint: ocppServer, acct: a, token: secret, url: hs.URL, app: app}
 }
 
 // stationURL is the URL a charger with that id is configured with.
