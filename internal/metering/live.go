@@ -200,15 +200,31 @@ func (s *Service) Subscribe(accountID int64) (<-chan Power, func()) {
 	s.subs[accountID][sub] = struct{}{}
 	s.mu.Unlock()
 	return sub.ch, func() {
-		sub.once.Do(func() {
-			s.mu.Lock()
-			delete(s.subs[accountID], sub)
-			if len(s.subs[accountID]) == 0 {
-				delete(s.subs, accountID)
-			}
-			close(sub.ch)
-			s.mu.Unlock()
-		})
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.unsubscribe(accountID, sub)
+	}
+}
+
+// unsubscribe removes sub and closes its channel, once; s.mu is held.
+func (s *Service) unsubscribe(accountID int64, sub *subscriber) {
+	sub.once.Do(func() {
+		delete(s.subs[accountID], sub)
+		if len(s.subs[accountID]) == 0 {
+			delete(s.subs, accountID)
+		}
+		close(sub.ch)
+	})
+}
+
+// endSubscriptions closes every subscriber's channel: the server is shutting down.
+func (s *Service) endSubscriptions() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for accountID, subs := range s.subs {
+		for sub := range subs {
+			s.unsubscribe(accountID, sub)
+		}
 	}
 }
 

@@ -94,8 +94,10 @@ func NewService(d Deps) *Service {
 
 // Run keeps the stored series current until ctx is done: it rebuilds what is pending at
 // once, then whenever kicked (after a short delay that gathers a burst) and every two
-// seconds. An error is logged and the marks stay, so the next pass retries them.
+// seconds. An error is logged and the marks stay, so the next pass retries them. When it
+// returns it ends every subscription, so that streams of live values end with the server.
 func (s *Service) Run(ctx context.Context) {
+	defer s.endSubscriptions()
 	ticker := time.NewTicker(tickInterval)
 	defer ticker.Stop()
 	for {

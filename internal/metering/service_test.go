@@ -417,3 +417,24 @@ func TestExternalSeries(t *testing.T) {
 		}
 	}
 }
+
+// TestRunEndsSubscriptions: when the server shuts the service down, streams of live values
+// end instead of holding the HTTP server's shutdown until its timeout.
+func TestRunEndsSubscriptions(t *testing.T) {
+	e := newEnv(t)
+	ch, unsubscribe := e.svc.Subscribe(e.acct.ID)
+	defer unsubscribe() // after the service closed it: must not close twice
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); e.svc.Run(ctx) }()
+	cancel()
+	<-done
+	select {
+	case _, ok := <-ch:
+		if ok {
+			t.Fatal("got a value, want the subscription closed")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("subscription still open after Run returned")
+	}
+}
