@@ -33,7 +33,7 @@ func (c *clock) set(t time.Time)     { c.mu.Lock(); defer c.mu.Unlock(); c.t = t
 func (c *clock) add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	store    *store.Store
 	clock    *clock
@@ -45,7 +45,7 @@ type env struct {
 
 // newEnv opens a store with an account and station CP-1, and a station service that tells
 // a metering service of what it stores, as the server wires them.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "chargebook.db"), nil)
