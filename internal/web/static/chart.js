@@ -14,7 +14,9 @@
         width: s.width, height: s.height,
         series: [{}, { label: box.dataset.label || "kW", stroke: "#0b6e4f", fill: "rgba(11,110,79,0.12)", width: 2 }],
         axes: [{}, { label: "kW" }],
-        scales: { y: { range: function (u, min, max) { return [0, Math.max(1, max * 1.1)]; } } },
+        // The last hour, whatever the points: a single point would otherwise stretch the
+        // time axis over years.
+        scales: { x: { time: true, range: function (u, min, max) { return [max - 3600, max]; } }, y: { range: function (u, min, max) { return [0, Math.max(1, max * 1.1)]; } } },
         legend: { show: false },
       }, [xs, ys], box);
     };
