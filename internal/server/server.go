@@ -94,7 +94,8 @@ func New(st *store.Store, cfg Config) *Server {
 	}()
 	restAPI := api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Billing: prices, Access: access, Energy: meters, Logger: log})
 	// The portal is a sibling of the API on the same services, mounted at "/".
-	portal, err := web.New(web.Deps{Store: st, Operations: ops, Live: ocppServer, PublicURL: cfg.PublicURL, Now: now, Logger: log})
+	portalMeters := web.Meters{Service: meters, Store: st, Now: now}
+	portal, err := web.New(web.Deps{Store: st, Operations: ops, Live: ocppServer, Metering: portalMeters, BillingMetering: portalMeters, PublicURL: cfg.PublicURL, Now: now, Logger: log})
 	if err != nil {
 		panic(fmt.Sprintf("server: the portal's embedded templates: %v", err)) // caught by every test that wires a server
 	}
