@@ -95,7 +95,8 @@ func New(st *store.Store, cfg Config) *Server {
 	restAPI := api.New(api.Deps{Accounts: st, Stations: st, Live: ocppServer, Operations: ops, Billing: prices, Access: access, Energy: meters, Logger: log})
 	// The portal is a sibling of the API on the same services, mounted at "/".
 	portalMeters := web.Meters{Service: meters, Store: st, Now: now}
-	portal, err := web.New(web.Deps{Store: st, Operations: ops, Live: ocppServer, Metering: portalMeters, BillingMetering: portalMeters, PublicURL: cfg.PublicURL, Now: now, Logger: log})
+	portal, err := web.New(web.Deps{Store: st, Operations: ops, Live: ocppServer, Metering: portalMeters, BillingMetering: portalMeters, PublicURL: cfg.PublicURL, Now: now, Logger: log,
+		AccessRules: access, Billing: prices, Energy: meters, DriverLinks: st})
 	if err != nil {
 		panic(fmt.Sprintf("server: the portal's embedded templates: %v", err)) // caught by every test that wires a server
 	}

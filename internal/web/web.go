@@ -131,6 +131,13 @@ type Deps struct {
 	// Metering and BillingMetering are optional; see their doc.
 	Metering        Metering
 	BillingMetering BillingMetering
+	// AccessRules, Billing and Energy are the services of the conditions, tariffs,
+	// drivers, sessions and energy pages; without one, its pages answer 503.
+	AccessRules AccessRules
+	Billing     Billing
+	Energy      Energy
+	// DriverLinks keeps the drivers' personal links; without it, drivers have no page.
+	DriverLinks account.DriverLinkStore
 	// PublicURL is the server's address as chargers and browsers reach it, e.g.
 	// https://charge.example.com; empty: from each request's scheme and host.
 	PublicURL string
@@ -238,6 +245,12 @@ func (p *Portal) routes() []Route {
 		p.authRoutes(),
 		p.stationRoutes(),
 		p.accountRoutes(),
+		p.conditionRoutes(),
+		p.tariffRoutes(),
+		p.driverRoutes(),
+		p.sessionRoutes(),
+		p.energyRoutes(),
+		p.driverPageRoutes(),
 	)
 }
 

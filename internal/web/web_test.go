@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/chargebook/chargebook/internal/account"
+	"github.com/chargebook/chargebook/internal/authz"
+	"github.com/chargebook/chargebook/internal/billing"
+	"github.com/chargebook/chargebook/internal/metering"
 	"github.com/chargebook/chargebook/internal/ocpp"
 	"github.com/chargebook/chargebook/internal/operation"
 	"github.com/chargebook/chargebook/internal/station"
@@ -69,6 +72,10 @@ type env struct {
 	srv    *httptest.Server
 	a, b   account.Account
 	now    time.Time
+	// The services of the conditions, tariffs, drivers, sessions and energy pages.
+	access   *authz.Service
+	billing  *billing.Service
+	metering *metering.Service
 }
 
 const password = "correct horse battery"
@@ -120,8 +127,13 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	ops := operation.NewService(st, sender{}, time.Now, quiet)
+	authorizer := authz.NewAuthorizer(st, quiet)
+	e.access = authz.NewService(authz.Deps{Authorizer: authorizer, Store: st, Stations: st, Logger: quiet})
+	e.billing = billing.NewService(st, st, st, st, time.Now, quiet)
+	e.metering = metering.NewService(metering.Deps{Store: st, Stations: st, Operations: ops, Logger: quiet})
 	e.portal, err = web.New(web.Deps{Store: st, Operations: ops, Live: live{}, LiveInterval: 20 * time.Millisecond, Logger: quiet,
-		LoginLimit: web.LoginLimit{Window: time.Minute, PerEmail: 3, PerIP: 6}})
+		LoginLimit:  web.LoginLimit{Window: time.Minute, PerEmail: 3, PerIP: 6},
+		AccessRules: e.access, Billing: e.billing, Energy: e.metering, DriverLinks: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,6 +289,44 @@ var samples = map[string]url.Values{
 	"POST /users":              {"email": {"added@a.example"}, "password": {password}, "role": {"manager"}},
 	"POST /users/{id}/role":    {"role": {"manager"}},
 	"POST /users/{id}/remove":  {},
+
+	"GET /stations/{station}/conditions":                    nil,
+	"POST /stations/{station}/conditions/access":            {"mode": {"public"}},
+	"POST /stations/{station}/conditions/grants":            {"grantee": {"u:1"}},
+	"POST /stations/{station}/conditions/grants/remove":     {"grantee": {"u:1"}},
+	"POST /stations/{station}/conditions/plans":             {"planTariff": {"1"}, "planAudience": {"public"}},
+	"POST /stations/{station}/conditions/plans/{id}/remove": {},
+	"GET /tariffs":                           nil,
+	"POST /tariffs":                          {"name": {"Guests"}, "energy": {"0.35"}, "vat": {"8.1"}},
+	"GET /tariffs/preview":                   nil,
+	"GET /tariffs/{id}":                      nil,
+	"POST /tariffs/{id}/versions":            {"energy": {"0.40"}, "vat": {"8.1"}},
+	"POST /tariffs/{id}/retire":              {},
+	"GET /drivers":                           nil,
+	"POST /drivers":                          {"name": {"Anna"}},
+	"GET /drivers/{id}":                      nil,
+	"POST /drivers/{id}":                     {"name": {"Anna"}},
+	"POST /drivers/{id}/remove":              {},
+	"POST /drivers/{id}/links":               {"days": {"30"}},
+	"POST /drivers/{id}/links/{link}/revoke": {},
+	"GET /groups":                            nil,
+	"POST /groups":                           {"groupName": {"Residents"}},
+	"POST /groups/{id}":                      {"groupName": {"Residents"}},
+	"POST /groups/{id}/remove":               {},
+	"GET /tags":                              nil,
+	"POST /tags":                             {"idTag": {"TAG-1"}},
+	"POST /tags/{tag}/block":                 {"blocked": {"1"}},
+	"GET /sessions":                          nil,
+	"GET /sessions.csv":                      nil,
+	"GET /sessions/{id}":                     nil,
+	"GET /energy":                            nil,
+	"GET /energy.csv":                        nil,
+	"POST /energy/calendar":                  {},
+	"GET /d/{token}":                         nil,
+	"GET /me":                                nil,
+	"GET /me/live":                           nil,
+	"GET /me/sessions/{id}":                  nil,
+	"POST /me/logout":                        {},
 }
 
 // memberPosts are the unsafe routes a read-only operator may use: they change only the
@@ -287,6 +337,9 @@ func path(pattern, stationID string) string {
 	p := strings.TrimSuffix(pattern, "{$}")
 	p = strings.ReplaceAll(p, "{station}", stationID)
 	p = strings.ReplaceAll(p, "{lang}", "de")
+	p = strings.ReplaceAll(p, "{tag}", "TAG-1")
+	p = strings.ReplaceAll(p, "{link}", "1")
+	p = strings.ReplaceAll(p, "{token}", "cb_nope")
 	return strings.ReplaceAll(p, "{id}", "1")
 }
 
