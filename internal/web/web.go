@@ -64,6 +64,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chargebook/chargebook/internal/account"
 	"github.com/chargebook/chargebook/internal/operation"
@@ -471,6 +472,13 @@ var funcs = template.FuncMap{
 	},
 	"kwh": func(wh int64) string {
 		return fmt.Sprintf("%.2f kWh", float64(wh)/1000)
+	},
+	// abbrev cuts s to at most n characters, ending in "…" when it cut.
+	"abbrev": func(n int, s string) string {
+		if utf8.RuneCountInString(s) <= n {
+			return s
+		}
+		return string([]rune(s)[:n-1]) + "…"
 	},
 	"deref": func(p *int64) int64 {
 		if p == nil {
