@@ -1,5 +1,5 @@
 // Package browser runs the portal's browser tests: it builds chargebook, serves it on a free
-// loopback port with a data directory of its own, and runs portal.test.mjs (node:test with
+// loopback port with a data directory of its own, and runs portal.test.mjs and charging.test.mjs (node:test with
 // playwright-core driving Debian's chromium) against it.
 //
 // Without node, chromium or node_modules (npm ci here) the test is skipped, with the reason;
@@ -42,7 +42,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if _, err := os.Stat("node_modules/playwright-core"); err != nil {
 		missing("node_modules is missing (run npm ci in e2e/browser)")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 110*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 
 	dir := t.TempDir()
@@ -84,7 +84,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if artifacts == "" {
 		artifacts, _ = filepath.Abs("artifacts")
 	}
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "portal.test.mjs")
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "portal.test.mjs", "charging.test.mjs")
 	cmd.Env = append(os.Environ(), "CHARGEBOOK_URL="+base, "CHARGEBOOK_BIN="+bin, "CHARGEBOOK_ARTIFACTS="+artifacts, "CHROMIUM="+chromium)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
