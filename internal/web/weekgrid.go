@@ -347,6 +347,10 @@ func kwhText(wh int64) string { return fmt.Sprintf("%.2f kWh", float64(wh)/1000)
 
 // durationText writes a duration as 1 h 05 min, or 35 min.
 func durationText(d time.Duration) string {
+	if d > 0 && d < 30*time.Second {
+		// A short test session would otherwise read "0 min".
+		return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
+	}
 	m := int(d.Round(time.Minute) / time.Minute)
 	if m < 60 {
 		return fmt.Sprintf("%d min", m)
